@@ -1,0 +1,35 @@
+"""challenges: a crowdsourcing challenge platform."""
+import logging
+
+from flask import Flask
+
+from challenges import errors
+from challenges.api import register_blueprints
+from challenges.extensions import api, db, migrate
+from challenges.security_headers import add_security_headers
+from challenges.urls import IdConverter, id_schema
+
+
+def create_app(config: type | None = None) -> Flask:
+    """Build the application: read the config, bind extensions, register blueprints and handlers."""
+    from config import from_environment
+
+    app = Flask(__name__, instance_relative_config=True)
+    settings = config or from_environment()
+    if hasattr(settings, "check"):
+        settings.check()
+    app.config.from_object(settings)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    app.url_map.converters["id"] = IdConverter
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
+    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearerAuth": {"type": "http", "scheme": "bearer"}}}})
+    api.register_converter(IdConverter, id_schema)
+    register_blueprints(api)
+    errors.init_app(app)
+    app.after_request(add_security_headers)
+    from challenges.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,10 @@
+"""HTTP endpoints: one blueprint per resource."""
+from flask_smorest import Api
+
+
+def register_blueprints(api: Api) -> None:
+    """Register every blueprint on the API."""
+    from challenges.api import accounts, awards, challenges, health, organisations, submissions
+
+    for module in (health, accounts, organisations, challenges, submissions, awards):
+        api.register_blueprint(module.bp)

@@ -1,0 +1,41 @@
+"""Registration, sign-in and the signed-in user."""
+from flask_smorest import Blueprint
+
+from challenges.auth import bearer_token, current_user, login_required
+from challenges.schemas.accounts import MeOut, TokenIn, TokenOut, UserIn, UserOut
+from challenges.services import accounts
+
+bp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Users and tokens.")
+
+
+@bp.post("/users")
+@bp.arguments(UserIn)
+@bp.response(201, UserOut)
+def register(data):
+    """Create an account."""
+    return accounts.register(**data)
+
+
+@bp.post("/tokens")
+@bp.arguments(TokenIn)
+@bp.response(201, TokenOut)
+def sign_in(data):
+    """Sign in: exchange an email and password for a bearer token."""
+    raw, token = accounts.issue_token(**data)
+    return {"token": raw, "expires_at": token.expires_at}
+
+
+@bp.delete("/tokens")
+@login_required
+@bp.response(204)
+def sign_out():
+    """Revoke the token of this request."""
+    accounts.revoke_token(current_user(), bearer_token())
+
+
+@bp.get("/me")
+@login_required
+@bp.response(200, MeOut)
+def me():
+    """The signed-in user, with their email, roles and admin flag."""
+    return current_user()

@@ -1,0 +1,81 @@
+"""Submissions: submit, read, revise, withdraw, disqualify."""
+from flask_smorest import Blueprint
+
+from challenges.api.guards import guard
+from challenges.auth import current_user, login_required
+from challenges.schemas.common import PageArgs, ReasonIn, page_of
+from challenges.schemas.submissions import SubmissionIn, SubmissionOut, SubmissionPatch
+from challenges.services import challenges, policy, submissions
+
+bp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="Submissions.")
+
+
+def _may_submit(actor, challenge_id, **_):
+    challenge = challenges.visible(actor, challenge_id)
+    policy.require(policy.may_submit(actor, challenge), "Members of the organisation cannot submit to its challenges.")
+
+
+def _authored(actor, submission_id, **_):
+    submission = submissions.visible(actor, submission_id)
+    policy.require(submission.participant_id == actor.id, "Only the author may change a submission.")
+
+
+def _managed(actor, submission_id, **_):
+    submission = submissions.visible(actor, submission_id)
+    challenges.manageable(actor, submission.challenge_id)
+
+
+@bp.post("/challenges/<id:challenge_id>/submissions")
+@login_required
+@guard(_may_submit)
+@bp.arguments(SubmissionIn)
+@bp.response(201, SubmissionOut)
+def submit(data, challenge_id):
+    """Submit a solution to an open challenge; the answer is the receipt."""
+    data.pop("accept_terms")  # the schema refused anything but true
+    return submissions.submit(current_user(), challenge_id, **data)
+
+
+@bp.get("/challenges/<id:challenge_id>/submissions")
+@login_required
+@bp.arguments(PageArgs, location="query")
+@bp.response(200, page_of(SubmissionOut))
+def list_submissions(args, challenge_id):
+    """Members see every submission; participants their own."""
+    return submissions.for_challenge(current_user(), challenge_id, **args)
+
+
+@bp.get("/submissions/<id:submission_id>")
+@login_required
+@bp.response(200, SubmissionOut)
+def get_submission(submission_id):
+    """A submission, to its author and the organisation (and to all once it won publicly)."""
+    return submissions.visible(current_user(), submission_id)
+
+
+@bp.patch("/submissions/<id:submission_id>")
+@login_required
+@guard(_authored)
+@bp.arguments(SubmissionPatch)
+@bp.response(200, SubmissionOut)
+def revise(data, submission_id):
+    """Edit a submission while the challenge is open: a new revision."""
+    return submissions.revise(current_user(), submission_id, **data)
+
+
+@bp.post("/submissions/<id:submission_id>/withdraw")
+@login_required
+@bp.response(200, SubmissionOut)
+def withdraw(submission_id):
+    """Withdraw a submission while the challenge is open."""
+    return submissions.withdraw(current_user(), submission_id)
+
+
+@bp.post("/submissions/<id:submission_id>/disqualify")
+@login_required
+@guard(_managed)
+@bp.arguments(ReasonIn)
+@bp.response(200, SubmissionOut)
+def disqualify(data, submission_id):
+    """Disqualify a submission, with a reason, before finalisation."""
+    return submissions.disqualify(current_user(), submission_id, data["reason"])

@@ -1,0 +1,15 @@
+"""SQLAlchemy models, one module per domain."""
+from challenges.models.accounts import Token, User
+from challenges.models.audit import AuditEntry
+from challenges.models.awards import Award, AwardStatus
+from challenges.models.challenges import Challenge, ChallengeTag, Evaluation, Phase, Prize, Status
+from challenges.models.organisations import Membership, Organisation, Role
+from challenges.models.submissions import (
+    Participation, Revision, Submission, SubmissionStatus,
+)
+
+__all__ = [
+    "AuditEntry", "Award", "AwardStatus", "Challenge", "ChallengeTag", "Evaluation", "Membership",
+    "Organisation", "Participation", "Phase", "Prize", "Revision", "Role", "Status", "Submission",
+    "SubmissionStatus", "Token", "User",
+]

@@ -1,0 +1,143 @@
+"""Challenges, their prizes and tags; the phase is derived from the status and the clock."""
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from challenges.extensions import db
+from challenges.dbtypes import enum_type
+
+
+class Status(StrEnum):
+    """The stored status of a challenge."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    FINALISED = "finalised"
+    CANCELLED = "cancelled"
+
+
+class Phase(StrEnum):
+    """The phase users see, derived from the status and the clock."""
+
+    DRAFT = "draft"
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+    FINALISED = "finalised"
+    CANCELLED = "cancelled"
+
+
+class Evaluation(StrEnum):
+    """How winners are chosen: by judges, or by a metric against a hidden key."""
+
+    JUDGED = "judged"
+    SCORED = "scored"
+
+
+class Challenge(db.Model):
+    """An open call for solutions to a precise problem."""
+
+    __table_args__ = (
+        Index("ix_challenge_created", "created_at", "id"),
+        Index("ix_challenge_closes", "closes_at", "id"),
+        Index("ix_challenge_prize_total", "prize_total", "id"),
+        Index("ix_challenge_organisation", "organisation_id", "created_at", "id"),
+        Index("ix_challenge_search", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        CheckConstraint("closes_at > opens_at", name="opens_before_close"),
+        CheckConstraint("submission_count >= 0", name="submission_count_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(1000), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    rules: Mapped[str] = mapped_column(Text, default="")
+    ip_terms: Mapped[str] = mapped_column(Text, default="")
+    terms_version: Mapped[int] = mapped_column(default=1)
+    status: Mapped[Status] = mapped_column(enum_type(Status), default=Status.DRAFT)
+    evaluation: Mapped[Evaluation] = mapped_column(enum_type(Evaluation), default=Evaluation.JUDGED)
+    judging: Mapped[dict | None] = mapped_column(JSON)
+    scoring: Mapped[dict | None] = mapped_column(JSON)
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+    finalised_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    max_submissions_per_participant: Mapped[int | None] = mapped_column(default=1)
+    publish_winning_submissions: Mapped[bool] = mapped_column(default=True)
+    submission_count: Mapped[int] = mapped_column(default=0)
+    # Derived, kept for indexed sorting and searching.
+    prize_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    prizes: Mapped[list["Prize"]] = relationship(
+        order_by="Prize.rank", cascade="all, delete-orphan", back_populates="challenge"
+    )
+    tag_rows: Mapped[list["ChallengeTag"]] = relationship(
+        order_by="ChallengeTag.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        """The challenge's tags, in the order given."""
+        return [row.tag for row in self.tag_rows]
+
+    def phase_at(self, at: datetime) -> Phase:
+        """The phase at the given moment."""
+        if self.status is not Status.PUBLISHED:
+            return Phase(self.status.value)
+        if at < self.opens_at:
+            return Phase.UPCOMING
+        return Phase.OPEN if at < self.closes_at else Phase.CLOSED
+
+    @property
+    def was_public(self) -> bool:
+        """Whether the challenge was ever published (a cancelled draft never was)."""
+        return self.published_at is not None
+
+    def limit_reached(self, active_submissions: int) -> bool:
+        """Whether a participant with this many active submissions may submit no more."""
+        limit = self.max_submissions_per_participant
+        return limit is not None and active_submissions >= limit
+
+
+class ChallengeTag(db.Model):
+    """One tag of a challenge, indexed for the tag filter."""
+
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int]
+
+    __table_args__ = (Index("ix_challenge_tag_tag", "tag", "challenge_id"),)
+
+
+class Prize(db.Model):
+    """A prize: a monetary amount in minor units, or a reward described in words."""
+
+    __table_args__ = (
+        UniqueConstraint("challenge_id", "rank"),
+        CheckConstraint("amount IS NULL OR amount > 0", name="amount_positive"),
+        CheckConstraint("(amount IS NULL) = (currency IS NULL)", name="amount_has_currency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id", ondelete="CASCADE"))
+    rank: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    challenge: Mapped[Challenge] = relationship(back_populates="prizes")
+
+    @property
+    def reward(self) -> dict | None:
+        """The money, or None for a non-monetary prize."""
+        return None if self.amount is None else {"amount": self.amount, "currency": self.currency}

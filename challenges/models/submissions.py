@@ -1,0 +1,74 @@
+"""Participations, submissions and their revisions."""
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from challenges.extensions import db
+from challenges.dbtypes import enum_type
+
+
+class SubmissionStatus(StrEnum):
+    """Where a submission stands."""
+
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+    DISQUALIFIED = "disqualified"
+
+
+class Participation(db.Model):
+    """A participant's acceptance of a challenge's terms; its row is locked while submitting."""
+
+    __table_args__ = (UniqueConstraint("challenge_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    terms_version: Mapped[int]
+    accepted_at: Mapped[datetime]
+
+
+class Submission(db.Model):
+    """A participant's answer to a challenge; its content is the latest revision."""
+
+    __table_args__ = (
+        Index("ix_submission_challenge", "challenge_id", "id"),
+        Index("ix_submission_participant", "participant_id", "challenge_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(1000), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    links: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[SubmissionStatus] = mapped_column(
+        enum_type(SubmissionStatus), default=SubmissionStatus.SUBMITTED
+    )
+    disqualification_reason: Mapped[str | None] = mapped_column(Text)
+    shortlisted: Mapped[bool] = mapped_column(default=False)
+    submitted_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(default=1)
+
+    participant: Mapped["User"] = relationship()  # noqa: F821
+    challenge: Mapped["Challenge"] = relationship()  # noqa: F821
+
+
+class Revision(db.Model):
+    """One kept version of a submission's content, with its time and SHA-256."""
+
+    __table_args__ = (UniqueConstraint("submission_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(1000))
+    body: Mapped[str] = mapped_column(Text)
+    links: Mapped[list] = mapped_column(JSON)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

@@ -1,0 +1,68 @@
+"""Opaque keyset cursors: pages stay stable under inserts and cost the same at any depth."""
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, tuple_
+
+from challenges.errors import BadRequest
+from challenges.extensions import db
+
+
+@dataclass
+class Page:
+    """One page of results and the cursor of the next (None on the last page)."""
+
+    items: list[Any]
+    next_cursor: str | None
+
+
+def _encode(keys: list, values: list) -> str:
+    payload = {"k": [key.key for key in keys], "v": [_plain(v) for v in values]}
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _decode(keys: list, cursor: str) -> list:
+    """The key values of a cursor made for these keys; 400 for anything else."""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if payload["k"] != [key.key for key in keys] or len(payload["v"]) != len(keys):
+            raise ValueError("cursor of another list")
+        return [_typed(key, value) for key, value in zip(keys, payload["v"], strict=True)]
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("The cursor is not valid for this list.") from None
+
+
+def _typed(key, value):
+    python_type = key.type.python_type
+    if python_type is datetime:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive datetime in cursor")
+        return parsed
+    if python_type is int and (type(value) is not int or abs(value) >= 2**63):
+        raise ValueError("not an integer")
+    return value
+
+
+def paginate(query: Select, keys: list, limit: int, cursor: str | None, descending: bool = False,
+             values=None) -> Page:
+    """Run a keyset-paginated query ordered by keys (together unique); values(item) gives an item's keys."""
+    if cursor:
+        after = tuple_(*keys) < tuple_(*_decode(keys, cursor)) if descending else \
+            tuple_(*keys) > tuple_(*_decode(keys, cursor))
+        query = query.where(after)
+    order = [key.desc() if descending else key.asc() for key in keys]
+    rows = db.session.scalars(query.order_by(*order).limit(limit + 1)).all()
+    if len(rows) <= limit:
+        return Page(list(rows), None)
+    last = rows[limit - 1]
+    last_values = values(last) if values else [getattr(last, key.key) for key in keys]
+    return Page(list(rows[:limit]), _encode(keys, last_values))

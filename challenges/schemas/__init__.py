@@ -1,0 +1,1 @@
+"""marshmallow schemas: request parsing, responses and the OpenAPI spec from one source."""

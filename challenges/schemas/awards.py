@@ -1,0 +1,52 @@
+"""Awards, payouts and results."""
+from marshmallow import fields
+
+from challenges.models import AwardStatus
+from challenges.schemas.challenges import PrizeOut
+from challenges.schemas.common import Schema, UserRef, ident, text
+
+
+class AwardIn(Schema):
+    """The prize to give and the submission to give it to."""
+
+    prize_id = ident(required=True)
+    submission_id = ident(required=True)
+
+
+class PayoutIn(Schema):
+    """The payment's reference."""
+
+    reference = text(200, required=True, min_length=1)
+
+
+class AwardOut(Schema):
+    """An award and its payout status."""
+
+    id = fields.Integer()
+    challenge_id = fields.Integer()
+    prize_id = fields.Integer()
+    submission_id = fields.Integer()
+    status = fields.Enum(AwardStatus, by_value=True)
+    awarded_by = fields.Integer()
+    awarded_at = fields.AwareDateTime()
+    payout_reference = fields.String(allow_none=True)
+    paid_at = fields.AwareDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    rank = fields.Integer(allow_none=True)
+    score = fields.Float(allow_none=True)
+
+
+class ResultSubmission(Schema):
+    """The winning submission as the public sees it."""
+
+    id = fields.Integer()
+    title = fields.String()
+    summary = fields.String()
+
+
+class ResultOut(Schema):
+    """A prize and who won it."""
+
+    prize = fields.Nested(PrizeOut)
+    submission = fields.Nested(ResultSubmission, allow_none=True)
+    participant = fields.Nested(UserRef)

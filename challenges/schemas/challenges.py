@@ -1,0 +1,166 @@
+"""Challenges, prizes, evaluation settings and browsing."""
+from iso4217 import Currency
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+
+from challenges.models import Evaluation, Phase, Status
+from challenges.schemas.common import MAX_INT, Schema, ident, text, when
+
+CURRENCIES = sorted(c.code for c in Currency if c.code not in ("XXX", "XTS"))
+METRICS = ["accuracy", "f1_macro", "mae", "rmse", "log_loss", "roc_auc"]
+MAX_AMOUNT = 10**13  # 100 billion in a two-decimal currency
+
+
+class Money(Schema):
+    """An amount in minor units of an ISO 4217 currency."""
+
+    amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT))
+    currency = fields.String(required=True, validate=validate.OneOf(CURRENCIES, error="Not an ISO 4217 currency."))
+
+
+class PrizeSchema(Schema):
+    """A prize; its rank is its place in the list."""
+
+    id = ident(allow_none=True)
+    rank = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
+    title = text(200, required=True, min_length=1)
+    reward = fields.Nested(Money, allow_none=True, load_default=None)
+    description = text(5000)
+
+
+class JudgingSettings(Schema):
+    """How judges' reviews are combined."""
+
+    blind = fields.Boolean(load_default=False)
+    normalise = fields.Boolean(load_default=False)
+    allow_unassigned = fields.Boolean(load_default=True)
+    disagreement_threshold = fields.Float(load_default=0.25, validate=validate.Range(min=0, max=1))
+
+
+class ScoringSettings(Schema):
+    """How predictions are scored against the hidden key."""
+
+    metric = fields.String(required=True, validate=validate.OneOf(METRICS))
+    public_fraction = fields.Float(load_default=0.3, validate=validate.Range(min=0, max=1, min_inclusive=False,
+                                                                             max_inclusive=False))
+    max_daily_submissions = fields.Integer(strict=True, load_default=5, validate=validate.Range(min=1, max=1000))
+    final_selection_limit = fields.Integer(strict=True, load_default=2, validate=validate.Range(min=1, max=100))
+
+
+class Tag(fields.String):
+    """A tag, trimmed and lower-cased."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
+
+
+class ChallengeIn(Schema):
+    """A new challenge (a draft)."""
+
+    organisation_id = ident(required=True)
+    title = text(200, required=True, min_length=1)
+    summary = text(1000)
+    description = text(100_000)
+    rules = text(100_000)
+    ip_terms = text(50_000)
+    tags = fields.List(Tag(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=20))
+    opens_at = when(allow_none=True)
+    closes_at = when(required=True)
+    evaluation = fields.Enum(Evaluation, by_value=True)
+    max_submissions_per_participant = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=100_000))
+    publish_winning_submissions = fields.Boolean()
+    judging = fields.Nested(JudgingSettings, allow_none=True)
+    scoring = fields.Nested(ScoringSettings, allow_none=True)
+    prizes = fields.List(fields.Nested(PrizeSchema), validate=validate.Length(max=50))
+
+    @validates_schema
+    def _check(self, data, **kwargs):
+        opens_at, closes_at = data.get("opens_at"), data.get("closes_at")
+        if opens_at and closes_at and opens_at >= closes_at:
+            raise ValidationError("opens_at must be before closes_at.", "opens_at")
+        for rank, prize in enumerate(data.get("prizes") or [], start=1):
+            if prize.get("rank", rank) != rank:
+                raise ValidationError("A prize's rank is its place in the list.", "prizes")
+        if data.get("evaluation") is Evaluation.SCORED and "scoring" in data and not data["scoring"]:
+            raise ValidationError("A scored challenge needs scoring settings.", "scoring")
+
+    @post_load
+    def _settings(self, data, **kwargs):
+        """A new challenge gets the settings of its evaluation mode, and only those."""
+        if kwargs.get("partial"):
+            return data
+        evaluation = data.setdefault("evaluation", Evaluation.JUDGED)
+        if evaluation is Evaluation.SCORED and not data.get("scoring"):
+            raise ValidationError("A scored challenge needs scoring settings.", "scoring")
+        if evaluation is Evaluation.JUDGED:
+            if data.get("scoring"):
+                raise ValidationError("A judged challenge has no scoring settings.", "scoring")
+            data["judging"] = data.get("judging") or JudgingSettings().load({})
+        elif data.get("judging"):
+            raise ValidationError("A scored challenge has no judging settings.", "judging")
+        return data
+
+
+class ChallengePatch(ChallengeIn):
+    """Changes to a challenge; prizes are the whole list (existing ones by id)."""
+
+    organisation_id = ident(dump_only=True)
+
+    def __init__(self, **kwargs):
+        # Partial at the top level only: a prize in the list still needs its title.
+        super().__init__(partial=tuple(ChallengeIn._declared_fields), **kwargs)
+
+
+class PrizeOut(Schema):
+    """A prize as shown."""
+
+    id = fields.Integer(dump_only=True)
+    rank = fields.Integer(dump_only=True)
+    title = fields.String(dump_only=True)
+    reward = fields.Dict(allow_none=True, dump_only=True)
+    description = fields.String(dump_only=True)
+
+
+class ChallengeOut(Schema):
+    """A challenge with its derived phase."""
+
+    id = fields.Integer()
+    organisation_id = fields.Integer()
+    title = fields.String()
+    summary = fields.String()
+    description = fields.String()
+    rules = fields.String()
+    tags = fields.List(fields.String())
+    status = fields.Enum(Status, by_value=True)
+    phase = fields.Enum(Phase, by_value=True)
+    opens_at = fields.AwareDateTime(allow_none=True)
+    closes_at = fields.AwareDateTime()
+    published_at = fields.AwareDateTime(allow_none=True)
+    finalised_at = fields.AwareDateTime(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    evaluation = fields.Enum(Evaluation, by_value=True)
+    max_submissions_per_participant = fields.Integer(allow_none=True)
+    ip_terms = fields.String()
+    terms_version = fields.Integer()
+    publish_winning_submissions = fields.Boolean()
+    judging = fields.Dict(allow_none=True)
+    scoring = fields.Dict(allow_none=True)
+    prizes = fields.List(fields.Nested(PrizeOut))
+    submission_count = fields.Integer()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class ChallengeListArgs(Schema):
+    """Filters and sort of the challenge list."""
+
+    class Meta:
+        unknown = "exclude"
+
+    phase = fields.Enum(Phase, by_value=True)
+    organisation_id = fields.Integer(validate=validate.Range(min=1, max=MAX_INT))
+    tag = text(40)
+    q = text(200)
+    sort = fields.String(load_default="-created_at",
+                         validate=validate.OneOf(["-created_at", "closes_at", "-prize_total"]))

@@ -1,0 +1,54 @@
+"""Organisations, members and the audit log."""
+from marshmallow import fields, validate
+
+from challenges.models import Role
+from challenges.schemas.common import Schema, UserRef, text
+
+
+class OrganisationIn(Schema):
+    """A new organisation."""
+
+    name = text(200, required=True, min_length=1)
+    description = text(10000)
+    website = fields.URL(allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=500))
+
+
+class OrganisationPatch(OrganisationIn):
+    """Changes to an organisation (loaded partially)."""
+
+
+class OrganisationOut(Schema):
+    """An organisation."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    description = fields.String(dump_only=True)
+    website = fields.String(dump_only=True, allow_none=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class MemberOut(Schema):
+    """A member and their role."""
+
+    user_id = fields.Integer(dump_only=True)
+    display_name = fields.Function(lambda member: member.user.display_name, dump_only=True)
+    role = fields.Enum(Role, by_value=True, dump_only=True)
+
+
+class RoleIn(Schema):
+    """The role to give a member."""
+
+    role = fields.Enum(Role, by_value=True, required=True)
+
+
+class AuditEntryOut(Schema):
+    """One entry of the audit log."""
+
+    id = fields.Integer(dump_only=True)
+    at = fields.AwareDateTime(dump_only=True)
+    actor = fields.Nested(UserRef, allow_none=True, dump_only=True)
+    action = fields.String(dump_only=True)
+    object_type = fields.String(dump_only=True)
+    object_id = fields.Integer(dump_only=True)
+    details = fields.Dict(dump_only=True)

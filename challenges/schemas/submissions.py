@@ -1,0 +1,50 @@
+"""Submissions and their receipts."""
+from marshmallow import ValidationError, fields, validate, validates
+
+from challenges.models import SubmissionStatus
+from challenges.schemas.common import Schema, UserRef, text
+
+
+class SubmissionIn(Schema):
+    """A new submission; the terms must be accepted."""
+
+    title = text(200, required=True, min_length=1)
+    summary = text(1000)
+    body = text(200_000)
+    links = fields.List(fields.URL(schemes={"http", "https"}, validate=validate.Length(max=2000)),
+                        validate=validate.Length(max=20))
+    accept_terms = fields.Boolean(required=True, load_only=True)
+
+    @validates("accept_terms")
+    def _accepted(self, value, **kwargs):
+        if value is not True:
+            raise ValidationError("The challenge's terms must be accepted.")
+
+
+class SubmissionPatch(Schema):
+    """Changes to a submission's content."""
+
+    title = text(200, min_length=1)
+    summary = text(1000)
+    body = text(200_000)
+    links = fields.List(fields.URL(schemes={"http", "https"}, validate=validate.Length(max=2000)),
+                        validate=validate.Length(max=20))
+
+
+class SubmissionOut(Schema):
+    """A submission with its receipt fields (id, submitted_at, content_sha256, revision)."""
+
+    id = fields.Integer()
+    challenge_id = fields.Integer()
+    participant = fields.Nested(UserRef)
+    title = fields.String()
+    summary = fields.String()
+    body = fields.String()
+    links = fields.List(fields.String())
+    status = fields.Enum(SubmissionStatus, by_value=True)
+    disqualification_reason = fields.String(allow_none=True)
+    shortlisted = fields.Boolean()
+    submitted_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    content_sha256 = fields.String()
+    revision = fields.Integer()

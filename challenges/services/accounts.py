@@ -1,0 +1,90 @@
+"""Registration, sign-in tokens and the signed-in user."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from challenges import clock
+from challenges.errors import Conflict, Unauthorized
+from challenges.extensions import db
+from challenges.models import Token, User
+from challenges.services import audit
+from challenges.services.passwords import hash_password, verify_password
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_by_email(email: str) -> User | None:
+    """The user with this email, compared without regard to case."""
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def register(*, email: str, password: str, display_name: str, is_admin: bool = False) -> User:
+    """Create an account; 409 when the email is taken."""
+    email = email.strip().lower()
+    if find_by_email(email):
+        raise Conflict("An account with this email already exists.")
+    now = clock.now()
+    user = User(email=email, password_hash=hash_password(password), display_name=display_name.strip(),
+                is_admin=is_admin, created_at=now)
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("An account with this email already exists.") from None
+    if is_admin:
+        audit.record(None, "user.admin_created", user, None)
+    db.session.commit()
+    return user
+
+
+def issue_token(*, email: str, password: str) -> tuple[str, Token]:
+    """Sign in: a new token for a correct email and password; one answer for every failure."""
+    user = find_by_email(email)
+    if not verify_password(user.password_hash if user else None, password) or user.suspended_at:
+        raise Unauthorized("The email or the password is wrong.")
+    raw = secrets.token_urlsafe(32)
+    now = clock.now()
+    token = Token(user_id=user.id, token_hash=_digest(raw), created_at=now,
+                  expires_at=now + timedelta(seconds=current_app.config["TOKEN_TTL"]))
+    db.session.add(token)
+    db.session.commit()
+    return raw, token
+
+
+def user_for_token(raw: str) -> User:
+    """The holder of a live token; 401 for unknown, expired or revoked tokens."""
+    token = db.session.scalar(select(Token).where(Token.token_hash == _digest(raw)))
+    now = clock.now()
+    if token is None or token.revoked_at or token.expires_at <= now or token.user.suspended_at:
+        raise Unauthorized("The token is invalid, expired or revoked.")
+    return token.user
+
+
+def revoke_token(actor: User, raw: str) -> None:
+    """Revoke the caller's token at once."""
+    token = db.session.scalar(select(Token).where(Token.token_hash == _digest(raw)))
+    token.revoked_at = clock.now()
+    db.session.commit()
+
+
+def admin_count() -> int:
+    """How many platform admins exist."""
+    return db.session.scalar(select(func.count()).select_from(User).where(User.is_admin))
+
+
+def make_admin(email: str, password: str, display_name: str) -> User:
+    """Create a platform admin, or promote an existing account (password unchanged)."""
+    user = find_by_email(email)
+    if user is None:
+        return register(email=email, password=password, display_name=display_name, is_admin=True)
+    user.is_admin = True
+    audit.record(None, "user.admin_granted", user, None)
+    db.session.commit()
+    return user

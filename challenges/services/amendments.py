@@ -1,0 +1,56 @@
+"""What may change once a challenge is published: promises to participants only ever improve."""
+from challenges.errors import Conflict
+from challenges.models import Challenge, Phase
+
+AMENDABLE = {"title", "summary", "description", "rules", "tags"}
+FROZEN = {"evaluation", "opens_at", "ip_terms", "publish_winning_submissions", "judging", "scoring"}
+
+
+def check_amendment(challenge: Challenge, changes: dict, phase: Phase) -> None:
+    """Raise Conflict for any change a published challenge does not allow."""
+    for field, value in changes.items():
+        if field in AMENDABLE or value == _current(challenge, field):
+            continue
+        if field in FROZEN:
+            raise Conflict(f"{field} cannot change once the challenge is published.")
+        CHECKS[field](challenge, value, phase)
+
+
+def _current(challenge: Challenge, field: str):
+    return None if field == "prizes" else getattr(challenge, field)
+
+
+def _check_deadline(challenge: Challenge, closes_at, phase: Phase) -> None:
+    if phase not in (Phase.UPCOMING, Phase.OPEN):
+        raise Conflict("The deadline can only be extended while the challenge is upcoming or open.")
+    if closes_at < challenge.closes_at:
+        raise Conflict("The deadline can be extended, never brought forward.")
+
+
+def _check_limit(challenge: Challenge, limit: int | None, _phase: Phase) -> None:
+    current = challenge.max_submissions_per_participant
+    if limit is not None and (current is None or limit < current):
+        raise Conflict("max_submissions_per_participant may only grow once published.")
+
+
+def _check_prizes(challenge: Challenge, items: list, _phase: Phase) -> None:
+    """Prizes may be raised or added, never lowered, removed, reordered or changed in currency."""
+    given = {item.get("id"): (rank, item) for rank, item in enumerate(items, start=1)}
+    for prize in challenge.prizes:
+        if prize.id not in given:
+            raise Conflict("A published prize cannot be removed.")
+        rank, item = given[prize.id]
+        reward = item.get("reward")
+        if rank != prize.rank:
+            raise Conflict("Published prizes keep their rank; add new prizes at the end.")
+        if prize.amount is not None and (reward is None or reward["currency"] != prize.currency):
+            raise Conflict("A published prize keeps its currency and stays monetary.")
+        if prize.amount is not None and reward["amount"] < prize.amount:
+            raise Conflict("A published prize may be raised, never lowered.")
+
+
+CHECKS = {
+    "closes_at": _check_deadline,
+    "max_submissions_per_participant": _check_limit,
+    "prizes": _check_prizes,
+}

@@ -1,0 +1,115 @@
+"""Awarding prizes, revoking them, and tracking payouts; the results of a finalised challenge."""
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from challenges import clock, pagination
+from challenges.errors import Conflict, NotFound, ValidationFailed
+from challenges.extensions import db
+from challenges.models import Award, AwardStatus, Challenge, Phase, Prize, Status, Submission, SubmissionStatus, User
+from challenges.services import audit, challenges, policy
+
+
+def create(actor: User, challenge_id: int, *, prize_id: int, submission_id: int) -> Award:
+    """Award a prize to a submission after the deadline: one per prize, one per submission."""
+    challenge = challenges.manageable(actor, challenge_id, lock=True)
+    prize = db.session.get(Prize, prize_id)
+    if prize is None or prize.challenge_id != challenge.id:
+        raise ValidationFailed("prize_id", "No such prize in this challenge.")
+    submission = db.session.get(Submission, submission_id, with_for_update=True)
+    if submission is None or submission.challenge_id != challenge.id:
+        raise ValidationFailed("submission_id", "No such submission in this challenge.")
+    now = clock.now()
+    if challenge.phase_at(now) is not Phase.CLOSED:
+        raise Conflict("Prizes are awarded after the deadline and before finalisation.")
+    if submission.status is not SubmissionStatus.SUBMITTED:
+        raise Conflict(f"A {submission.status} submission cannot win a prize.")
+    award = Award(challenge_id=challenge.id, prize_id=prize.id, submission_id=submission.id,
+                  awarded_by=actor.id, awarded_at=now)
+    db.session.add(award)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("The prize is already awarded, or the submission already holds a prize.") from None
+    audit.record(actor, "award.created", award, challenge.organisation_id,
+                 prize_id=prize.id, submission_id=submission.id)
+    db.session.commit()
+    return award
+
+
+def for_challenge(actor: User | None, challenge_id: int, limit: int, cursor: str | None) -> pagination.Page:
+    """A challenge's awards: members at any time, everyone once finalised."""
+    challenge = challenges.visible(actor, challenge_id)
+    policy.require(challenge.status is Status.FINALISED or policy.is_member(actor, challenge.organisation_id),
+                   "Awards are public once the challenge is finalised.")
+    query = select(Award).where(Award.challenge_id == challenge.id)
+    return pagination.paginate(query, [Award.id], limit, cursor)
+
+
+def revoke(actor: User, challenge_id: int, award_id: int) -> None:
+    """Revoke an award before finalisation; the prize and the submission are free again."""
+    challenge = challenges.manageable(actor, challenge_id, lock=True)
+    award = db.session.get(Award, award_id)
+    if award is None or award.challenge_id != challenge.id:
+        raise NotFound("No such award.")
+    if challenge.status is not Status.PUBLISHED:
+        raise Conflict("Awards cannot be revoked after finalisation.")
+    audit.record(actor, "award.revoked", award, challenge.organisation_id,
+                 prize_id=award.prize_id, submission_id=award.submission_id)
+    db.session.delete(award)
+    db.session.commit()
+
+
+def manageable(actor: User, award_id: int) -> tuple[Award, Challenge]:
+    """An award of a challenge the actor runs; 404 when the actor may not see it."""
+    award = db.session.get(Award, award_id)
+    challenge = award and challenges.visible(actor, award.challenge_id)
+    visible = challenge and (challenge.status is Status.FINALISED or policy.is_member(actor, challenge.organisation_id))
+    policy.visible_or_404(bool(visible), "award")
+    policy.require_manager(actor, challenge.organisation_id)
+    return award, challenge
+
+
+def _finalised_award(actor: User, award_id: int) -> tuple[Award, Challenge]:
+    """An award of a challenge the actor runs, locked; payouts only after finalisation."""
+    award, challenge = manageable(actor, award_id)
+    db.session.refresh(award, with_for_update=True)
+    if challenge.status is not Status.FINALISED:
+        raise Conflict("Payouts are tracked after finalisation.")
+    if award.status is not AwardStatus.AWARDED:
+        raise Conflict(f"This award is already {award.status}.")
+    return award, challenge
+
+
+def mark_paid(actor: User, award_id: int, reference: str) -> Award:
+    """Record that the prize was paid, with the payment's reference."""
+    award, challenge = _finalised_award(actor, award_id)
+    award.status, award.payout_reference, award.paid_at = AwardStatus.PAID, reference, clock.now()
+    audit.record(actor, "award.paid", award, challenge.organisation_id, reference=reference)
+    db.session.commit()
+    return award
+
+
+def cancel(actor: User, award_id: int, reason: str) -> Award:
+    """Cancel an unpaid award after finalisation (the winner failed verification, say)."""
+    award, challenge = _finalised_award(actor, award_id)
+    award.status, award.cancel_reason, award.cancelled_at = AwardStatus.CANCELLED, reason, clock.now()
+    audit.record(actor, "award.cancelled", award, challenge.organisation_id, reason=reason)
+    db.session.commit()
+    return award
+
+
+def results(actor: User | None, challenge_id: int, limit: int, cursor: str | None) -> pagination.Page:
+    """The winners of a finalised challenge, by prize rank (members may preview before)."""
+    challenge = challenges.visible(actor, challenge_id)
+    if challenge.status is not Status.FINALISED and not policy.is_member(actor, challenge.organisation_id):
+        raise NotFound("The results are not out yet.")
+    query = select(Award).join(Award.prize).options(
+        selectinload(Award.prize), selectinload(Award.submission).selectinload(Submission.participant),
+    ).where(Award.challenge_id == challenge.id, Award.status != AwardStatus.CANCELLED)
+    page = pagination.paginate(query, [Prize.rank], limit, cursor, values=lambda award: [award.prize.rank])
+    show_work = challenge.publish_winning_submissions or policy.is_member(actor, challenge.organisation_id)
+    page.items = [{"prize": award.prize, "participant": award.submission.participant,
+                   "submission": award.submission if show_work else None} for award in page.items]
+    return page

@@ -1,0 +1,179 @@
+"""Drafting, amending, browsing and deleting challenges."""
+from sqlalchemy import false, select, true
+from sqlalchemy.orm import selectinload
+
+from challenges import clock, pagination
+from challenges.errors import Conflict, ValidationFailed
+from challenges.extensions import db
+from challenges.models import Challenge, ChallengeTag, Membership, Organisation, Phase, Prize, Status, User
+from challenges.services import audit, policy
+from challenges.services.amendments import check_amendment
+
+SORTS = {
+    "-created_at": ([Challenge.created_at, Challenge.id], True),
+    "closes_at": ([Challenge.closes_at, Challenge.id], False),
+    "-prize_total": ([Challenge.prize_total, Challenge.id], True),
+}
+WITH_DETAILS = (selectinload(Challenge.prizes), selectinload(Challenge.tag_rows))
+
+
+def visible(actor: User | None, challenge_id: int, lock: bool = False) -> Challenge:
+    """A challenge the actor may see; NotFound otherwise."""
+    challenge = db.session.get(Challenge, challenge_id, with_for_update=lock or None)
+    policy.visible_or_404(challenge is not None and policy.may_see_challenge(actor, challenge), "challenge")
+    return challenge
+
+
+def manageable(actor: User | None, challenge_id: int, lock: bool = False) -> Challenge:
+    """A challenge the actor runs (owner, manager, admin); 404 when hidden, 403 when only visible."""
+    challenge = visible(actor, challenge_id)
+    policy.require_manager(actor, challenge.organisation_id)
+    return visible(actor, challenge_id, lock=True) if lock else challenge
+
+
+def create(actor: User, *, organisation_id: int, prizes=(), tags=(), **fields) -> Challenge:
+    """Draft a challenge for an organisation the actor runs."""
+    if db.session.get(Organisation, organisation_id) is None:
+        raise ValidationFailed("organisation_id", "No such organisation.")
+    policy.require_manager(actor, organisation_id)
+    now = clock.now()
+    challenge = Challenge(organisation_id=organisation_id, created_at=now, updated_at=now, **fields)
+    db.session.add(challenge)
+    _set_tags(challenge, tags)
+    _set_prizes(challenge, prizes)
+    _refresh_derived(challenge)
+    db.session.flush()
+    audit.record(actor, "challenge.created", challenge, organisation_id)
+    db.session.commit()
+    return challenge
+
+
+def update(actor: User, challenge_id: int, **changes) -> Challenge:
+    """Edit a draft freely; amend a published challenge within the rules."""
+    challenge = manageable(actor, challenge_id, lock=True)
+    now = clock.now()
+    if challenge.status is Status.PUBLISHED:
+        check_amendment(challenge, changes, challenge.phase_at(now))
+    elif challenge.status is not Status.DRAFT:
+        raise Conflict(f"A {challenge.status} challenge cannot be changed.")
+    extended = "closes_at" in changes and challenge.status is Status.PUBLISHED \
+        and changes["closes_at"] != challenge.closes_at
+    terms_changed = any(k in changes and changes[k] != getattr(challenge, k) for k in ("rules", "ip_terms"))
+    _apply(challenge, changes)
+    if challenge.opens_at and challenge.opens_at >= challenge.closes_at:
+        raise ValidationFailed("opens_at", "opens_at must be before closes_at.")
+    if terms_changed and challenge.status is Status.PUBLISHED:
+        challenge.terms_version += 1
+    challenge.updated_at = now
+    action = "challenge.amended" if challenge.status is Status.PUBLISHED else "challenge.updated"
+    audit.record(actor, action, challenge, challenge.organisation_id, fields=sorted(changes))
+    if extended:
+        audit.record(actor, "challenge.deadline_extended", challenge, challenge.organisation_id,
+                     closes_at=challenge.closes_at.isoformat())
+    db.session.commit()
+    return challenge
+
+
+def _apply(challenge: Challenge, changes: dict) -> None:
+    for field, value in changes.items():
+        if field == "tags":
+            _set_tags(challenge, value)
+        elif field == "prizes":
+            _set_prizes(challenge, value)
+        else:
+            setattr(challenge, field, value)
+    _refresh_derived(challenge)
+
+
+def _set_tags(challenge: Challenge, tags) -> None:
+    unique = list(dict.fromkeys(tags))
+    challenge.tag_rows = [ChallengeTag(tag=tag, position=i) for i, tag in enumerate(unique)]
+
+
+def _set_prizes(challenge: Challenge, items) -> None:
+    """Replace the prize list: existing prizes by id, new ones without; rank is the position."""
+    existing = {prize.id: prize for prize in challenge.prizes}
+    ids = [item["id"] for item in items if item.get("id") is not None]
+    if len(ids) != len(set(ids)) or not set(ids) <= set(existing):
+        raise ValidationFailed("prizes", "Each prize id must name a prize of this challenge, once.")
+    if existing:
+        for prize in existing.values():  # park the ranks so a reordering never collides
+            prize.rank = -prize.rank - 1000
+        db.session.flush()
+    kept = []
+    for rank, item in enumerate(items, start=1):
+        prize = existing.get(item.get("id")) or Prize()
+        reward = item.get("reward")
+        prize.rank, prize.title = rank, item["title"]
+        prize.description = item.get("description", "")
+        prize.amount = reward["amount"] if reward else None
+        prize.currency = reward["currency"] if reward else None
+        kept.append(prize)
+    challenge.prizes = kept
+
+
+def _refresh_derived(challenge: Challenge) -> None:
+    """Recompute the columns kept for sorting by prize and searching."""
+    challenge.prize_total = sum(prize.amount or 0 for prize in challenge.prizes)
+    challenge.search_text = " ".join([challenge.title, challenge.summary or "", *challenge.tags]).lower()
+
+
+def delete(actor: User, challenge_id: int) -> None:
+    """Delete a draft; published challenges are cancelled instead."""
+    challenge = manageable(actor, challenge_id, lock=True)
+    if challenge.status is not Status.DRAFT:
+        raise Conflict("Only drafts can be deleted; cancel a published challenge instead.")
+    audit.record(actor, "challenge.deleted", challenge, challenge.organisation_id, title=challenge.title)
+    db.session.delete(challenge)
+    db.session.commit()
+
+
+def browse(actor: User | None, *, limit: int, cursor: str | None = None, sort: str = "-created_at",
+           phase: Phase | None = None, organisation_id: int | None = None, tag: str | None = None,
+           q: str | None = None) -> pagination.Page:
+    """Public challenges (drafts only of the actor's organisations), filtered and sorted."""
+    query = select(Challenge).options(*WITH_DETAILS).where(_phase_filter(actor, phase))
+    if organisation_id is not None:
+        query = query.where(Challenge.organisation_id == organisation_id)
+    if tag:
+        query = query.where(Challenge.tag_rows.any(ChallengeTag.tag == tag.strip().lower()))
+    if q:
+        query = query.where(Challenge.search_text.contains(q.strip().lower(), autoescape=True))
+    keys, descending = SORTS[sort]
+    return pagination.paginate(query, keys, limit, cursor, descending=descending)
+
+
+def _phase_filter(actor: User | None, phase: Phase | None):
+    """The condition selecting challenges of one phase, judged by the clock."""
+    now = clock.now()
+    published = Challenge.status == Status.PUBLISHED
+    match phase:
+        case None:
+            return Challenge.status.in_([Status.PUBLISHED, Status.FINALISED])
+        case Phase.UPCOMING:
+            return published & (Challenge.opens_at > now)
+        case Phase.OPEN:
+            return published & (Challenge.opens_at <= now) & (Challenge.closes_at > now)
+        case Phase.CLOSED:
+            return published & (Challenge.closes_at <= now)
+        case Phase.FINALISED:
+            return Challenge.status == Status.FINALISED
+        case Phase.CANCELLED:
+            return (Challenge.status == Status.CANCELLED) & Challenge.published_at.is_not(None)
+        case Phase.DRAFT:
+            return (Challenge.status == Status.DRAFT) & _member_of(actor)
+
+
+def _member_of(actor: User | None):
+    """The condition: the challenge belongs to one of the actor's organisations."""
+    if actor is None:
+        return false()
+    if actor.is_admin:
+        return true()
+    return Challenge.organisation_id.in_(
+        select(Membership.organisation_id).where(Membership.user_id == actor.id))
+
+
+def get(actor: User | None, challenge_id: int) -> Challenge:
+    """A challenge the actor may see."""
+    return visible(actor, challenge_id)

@@ -1,0 +1,18 @@
+"""Readiness: can we reach the database?"""
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from challenges.errors import AppError
+from challenges.extensions import db
+
+
+class Unavailable(AppError):
+    status, title = 503, "Service unavailable"
+
+
+def check_database() -> None:
+    """Raise Unavailable unless a trivial query succeeds."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        raise Unavailable("The database is not reachable.") from None

@@ -1,0 +1,53 @@
+"""A challenge's life: publish, cancel, finalise."""
+from sqlalchemy import exists, select
+
+from challenges import clock
+from challenges.errors import Conflict
+from challenges.extensions import db
+from challenges.models import Award, Challenge, Phase, Status, User
+from challenges.services import audit
+from challenges.services.challenges import manageable
+
+
+def publish(actor: User, challenge_id: int) -> Challenge:
+    """Open the call: needs a prize and a deadline in the future."""
+    challenge = manageable(actor, challenge_id, lock=True)
+    now = clock.now()
+    if challenge.status is not Status.DRAFT:
+        raise Conflict("Only a draft can be published.")
+    if not challenge.prizes:
+        raise Conflict("A challenge needs at least one prize to be published.")
+    if challenge.closes_at <= now:
+        raise Conflict("The deadline has passed; move closes_at into the future first.")
+    challenge.opens_at = challenge.opens_at or now
+    challenge.status, challenge.published_at, challenge.updated_at = Status.PUBLISHED, now, now
+    audit.record(actor, "challenge.published", challenge, challenge.organisation_id)
+    db.session.commit()
+    return challenge
+
+
+def cancel(actor: User, challenge_id: int, reason: str) -> Challenge:
+    """Call a draft or published challenge off, with a reason for the participants."""
+    challenge = manageable(actor, challenge_id, lock=True)
+    if challenge.status not in (Status.DRAFT, Status.PUBLISHED):
+        raise Conflict(f"A {challenge.status} challenge cannot be cancelled.")
+    if db.session.scalar(select(exists().where(Award.challenge_id == challenge.id))):
+        raise Conflict("Revoke the challenge's awards before cancelling it.")
+    now = clock.now()
+    challenge.status, challenge.cancelled_at, challenge.updated_at = Status.CANCELLED, now, now
+    challenge.cancel_reason = reason
+    audit.record(actor, "challenge.cancelled", challenge, challenge.organisation_id, reason=reason)
+    db.session.commit()
+    return challenge
+
+
+def finalise(actor: User, challenge_id: int) -> Challenge:
+    """Announce the results: only once closed; awards are fixed from now on."""
+    challenge = manageable(actor, challenge_id, lock=True)
+    now = clock.now()
+    if challenge.phase_at(now) is not Phase.CLOSED:
+        raise Conflict("Only a closed challenge can be finalised.")
+    challenge.status, challenge.finalised_at, challenge.updated_at = Status.FINALISED, now, now
+    audit.record(actor, "challenge.finalised", challenge, challenge.organisation_id)
+    db.session.commit()
+    return challenge

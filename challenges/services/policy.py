@@ -1,0 +1,63 @@
+"""Who may do what: deny by default; what a caller may not see is NotFound."""
+from challenges.errors import Forbidden, NotFound
+from challenges.extensions import db
+from challenges.models import Challenge, Membership, Role, User
+
+MANAGING = (Role.OWNER, Role.MANAGER)
+
+
+def role(actor: User | None, organisation_id: int) -> Role | None:
+    """The actor's role in the organisation; platform admins act as owners everywhere."""
+    if actor is None:
+        return None
+    if actor.is_admin:
+        return Role.OWNER
+    membership = db.session.get(Membership, (organisation_id, actor.id))
+    return membership.role if membership else None
+
+
+def is_member(actor: User | None, organisation_id: int) -> bool:
+    """Whether the actor belongs to the organisation (or is a platform admin)."""
+    return role(actor, organisation_id) is not None
+
+
+def may_manage(actor: User | None, organisation_id: int) -> bool:
+    """Owners, managers and platform admins run the organisation's challenges."""
+    return role(actor, organisation_id) in MANAGING
+
+
+def require(allowed: bool, message: str) -> None:
+    """Forbidden unless allowed."""
+    if not allowed:
+        raise Forbidden(message)
+
+
+def require_member(actor: User | None, organisation_id: int) -> None:
+    """Members of the organisation (and platform admins) only."""
+    require(is_member(actor, organisation_id), "Only members of the organisation may do this.")
+
+
+def require_manager(actor: User | None, organisation_id: int) -> None:
+    """Owners, managers and platform admins only."""
+    require(may_manage(actor, organisation_id), "Only owners and managers may do this.")
+
+
+def require_owner(actor: User | None, organisation_id: int) -> None:
+    """Owners and platform admins only."""
+    require(role(actor, organisation_id) is Role.OWNER, "Only owners may do this.")
+
+
+def visible_or_404(allowed: bool, what: str) -> None:
+    """NotFound unless the actor may see the thing."""
+    if not allowed:
+        raise NotFound(f"No such {what}.")
+
+
+def may_see_challenge(actor: User | None, challenge: Challenge) -> bool:
+    """Published challenges are public; drafts (and cancelled drafts) are for members."""
+    return challenge.was_public or is_member(actor, challenge.organisation_id)
+
+
+def may_submit(actor: User, challenge: Challenge) -> bool:
+    """The open call is open to all but the organisation's own people."""
+    return not is_member(actor, challenge.organisation_id)

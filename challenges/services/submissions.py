@@ -1,0 +1,186 @@
+"""Submitting, revising, withdrawing and disqualifying solutions."""
+import hashlib
+import json
+from datetime import datetime
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
+
+from challenges import clock, pagination
+from challenges.errors import Conflict
+from challenges.extensions import db
+from challenges.models import (
+    Award, AwardStatus, Challenge, Participation, Phase, Revision, Status, Submission, SubmissionStatus, User,
+)
+from challenges.services import audit, challenges, policy
+
+
+def content_sha256(*, title: str, summary: str, body: str, links: list[str]) -> str:
+    """SHA-256 of the canonical JSON of a submission's content (sorted keys, no spaces, UTF-8)."""
+    content = {"title": title, "summary": summary, "body": body, "links": list(links)}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def submit(actor: User, challenge_id: int, *, title: str, summary: str = "", body: str = "",
+           links: list[str] = ()) -> Submission:
+    """Store a submission and its first revision, inside the deadline and the limit."""
+    challenge = challenges.visible(actor, challenge_id)
+    policy.require(policy.may_submit(actor, challenge),
+                   "Members of the organisation cannot submit to its challenges.")
+    participation = _join_locked(actor, challenge)
+    at = clock.now()
+    _require_open(challenge, at)
+    if challenge.limit_reached(_active_count(participation)):
+        raise Conflict("You have reached this challenge's submission limit.")
+    _count_submission(challenge, at, +1)
+    links = list(links)
+    digest = content_sha256(title=title, summary=summary, body=body, links=links)
+    submission = Submission(challenge_id=challenge.id, participant_id=actor.id, title=title, summary=summary,
+                            body=body, links=links, submitted_at=at, updated_at=at, content_sha256=digest)
+    db.session.add(submission)
+    db.session.flush()
+    _keep_revision(submission, at)
+    audit.record(actor, "submission.received", submission, challenge.organisation_id, sha256=digest)
+    db.session.commit()
+    return submission
+
+
+def _require_open(challenge: Challenge, at: datetime) -> None:
+    phase = challenge.phase_at(at)
+    if phase is not Phase.OPEN:
+        raise Conflict(f"The challenge is {phase}, not open for submissions.")
+
+
+def _join_locked(actor: User, challenge: Challenge) -> Participation:
+    """Record the acceptance of the current terms and lock the participant's row."""
+    now = clock.now()
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(dialect.insert(Participation).values(
+        challenge_id=challenge.id, user_id=actor.id, terms_version=challenge.terms_version, accepted_at=now,
+    ).on_conflict_do_nothing(index_elements=["challenge_id", "user_id"]))
+    participation = db.session.scalar(select(Participation).where(
+        Participation.challenge_id == challenge.id, Participation.user_id == actor.id).with_for_update())
+    if participation.terms_version != challenge.terms_version:
+        participation.terms_version, participation.accepted_at = challenge.terms_version, now
+    return participation
+
+
+def _active_count(participation: Participation) -> int:
+    return db.session.scalar(select(func.count()).select_from(Submission).where(
+        Submission.challenge_id == participation.challenge_id,
+        Submission.participant_id == participation.user_id,
+        Submission.status != SubmissionStatus.WITHDRAWN))
+
+
+def _count_submission(challenge: Challenge, at: datetime, delta: int) -> None:
+    """Move submission_count, in the database, only while the challenge is open at `at`."""
+    result = db.session.execute(
+        update(Challenge)
+        .where(Challenge.id == challenge.id, Challenge.status == Status.PUBLISHED,
+               Challenge.opens_at <= at, Challenge.closes_at > at)
+        .values(submission_count=Challenge.submission_count + delta)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict("The challenge is not open for submissions.")
+    db.session.expire(challenge, ["submission_count"])
+
+
+def _keep_revision(submission: Submission, at: datetime) -> None:
+    db.session.add(Revision(
+        submission_id=submission.id, number=submission.revision, title=submission.title,
+        summary=submission.summary, body=submission.body, links=submission.links,
+        content_sha256=submission.content_sha256, created_at=at))
+
+
+def visible(actor: User | None, submission_id: int) -> Submission:
+    """A submission the actor may see: its author, the organisation, or anyone for a public winner."""
+    submission = db.session.get(Submission, submission_id)
+    policy.visible_or_404(submission is not None and _may_see(actor, submission), "submission")
+    return submission
+
+
+def _may_see(actor: User | None, submission: Submission) -> bool:
+    challenge = submission.challenge
+    if actor and (actor.id == submission.participant_id or policy.is_member(actor, challenge.organisation_id)):
+        return True
+    return challenge.status is Status.FINALISED and challenge.publish_winning_submissions and \
+        db.session.scalar(select(exists().where(
+            Award.submission_id == submission.id, Award.status != AwardStatus.CANCELLED)))
+
+
+def for_challenge(actor: User, challenge_id: int, limit: int, cursor: str | None) -> pagination.Page:
+    """All submissions for members; a participant's own for everyone else."""
+    challenge = challenges.visible(actor, challenge_id)
+    query = select(Submission).options(selectinload(Submission.participant)) \
+        .where(Submission.challenge_id == challenge.id)
+    if not policy.is_member(actor, challenge.organisation_id):
+        query = query.where(Submission.participant_id == actor.id)
+    return pagination.paginate(query, [Submission.id], limit, cursor)
+
+
+def _authored(actor: User, submission_id: int) -> Submission:
+    """The actor's own submission; 403 to members, who may only read it."""
+    submission = visible(actor, submission_id)
+    policy.require(submission.participant_id == actor.id, "Only the author may change a submission.")
+    return submission
+
+
+def _lock(submission: Submission) -> None:
+    """Re-read the submission under a row lock; locks are always taken challenge first."""
+    db.session.refresh(submission, with_for_update=True)
+
+
+def revise(actor: User, submission_id: int, **changes) -> Submission:
+    """Edit a submission while the challenge is open: a new revision with its SHA-256."""
+    submission = _authored(actor, submission_id)
+    _lock(submission)
+    at = clock.now()
+    _require_open(submission.challenge, at)
+    if submission.status is not SubmissionStatus.SUBMITTED:
+        raise Conflict(f"A {submission.status} submission cannot be edited.")
+    for field, value in changes.items():
+        setattr(submission, field, list(value) if field == "links" else value)
+    submission.content_sha256 = content_sha256(
+        title=submission.title, summary=submission.summary, body=submission.body, links=submission.links)
+    submission.revision += 1
+    submission.updated_at = at
+    _keep_revision(submission, at)
+    audit.record(actor, "submission.revised", submission, submission.challenge.organisation_id,
+                 revision=submission.revision, sha256=submission.content_sha256)
+    db.session.commit()
+    return submission
+
+
+def withdraw(actor: User, submission_id: int) -> Submission:
+    """Withdraw a submission while open: it stays visible but no longer counts."""
+    submission = _authored(actor, submission_id)
+    at = clock.now()
+    _require_open(submission.challenge, at)
+    _count_submission(submission.challenge, at, -1)
+    _lock(submission)
+    if submission.status is not SubmissionStatus.SUBMITTED:
+        raise Conflict(f"A {submission.status} submission cannot be withdrawn.")
+    submission.status, submission.updated_at = SubmissionStatus.WITHDRAWN, at
+    audit.record(actor, "submission.withdrawn", submission, submission.challenge.organisation_id)
+    db.session.commit()
+    return submission
+
+
+def disqualify(actor: User, submission_id: int, reason: str) -> Submission:
+    """Disqualify a submission before finalisation; an award must be revoked first."""
+    submission = visible(actor, submission_id)
+    challenge = challenges.manageable(actor, submission.challenge_id, lock=True)
+    _lock(submission)
+    if challenge.status is not Status.PUBLISHED:
+        raise Conflict("Submissions can only be disqualified before finalisation.")
+    if submission.status is not SubmissionStatus.SUBMITTED:
+        raise Conflict(f"A {submission.status} submission cannot be disqualified.")
+    if db.session.scalar(select(exists().where(Award.submission_id == submission.id))):
+        raise Conflict("This submission holds an award; revoke the award first.")
+    submission.status, submission.disqualification_reason = SubmissionStatus.DISQUALIFIED, reason
+    submission.updated_at = clock.now()
+    audit.record(actor, "submission.disqualified", submission, challenge.organisation_id, reason=reason)
+    db.session.commit()
+    return submission

@@ -1,0 +1,68 @@
+"""Settings classes: every deployment setting comes from the environment with a safe default."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+
+
+def database_url(raw: str) -> str:
+    """Map the usual postgresql:// URL to the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+class Config:
+    """Development defaults: SQLite in instance/, a development secret."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'challenges.db'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    TOKEN_TTL = int(os.environ.get("TOKEN_TTL", str(7 * 24 * 3600)))
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
+    # argon2id cost: the OWASP-recommended memory-hard parameters.
+    PASSWORD_TIME_COST = 2
+    PASSWORD_MEMORY_COST = 19 * 1024
+    PASSWORD_PARALLELISM = 1
+
+    API_TITLE = "challenges"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_REDOC_PATH = "docs"
+    OPENAPI_REDOC_URL = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
+    JSON_SORT_KEYS = False
+
+
+class ProductionConfig(Config):
+    """Production: refuses to start without a real SECRET_KEY."""
+
+    @classmethod
+    def check(cls) -> None:
+        """Raise when a deployment setting is unsafe."""
+        if cls.SECRET_KEY == DEV_SECRET_KEY or len(cls.SECRET_KEY) < 32:
+            raise RuntimeError("Set SECRET_KEY to a random string of at least 32 characters.")
+
+
+class TestConfig(Config):
+    """Tests: a throwaway database and cheap password hashing."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+    PASSWORD_TIME_COST = 1
+    PASSWORD_MEMORY_COST = 8
+    PASSWORD_PARALLELISM = 1
+
+
+def from_environment() -> type[Config]:
+    """The settings class named by CHALLENGES_ENV (development by default)."""
+    env = os.environ.get("CHALLENGES_ENV", "development")
+    return {"development": Config, "production": ProductionConfig}[env]

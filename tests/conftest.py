@@ -1,0 +1,71 @@
+"""Fixtures: one app and schema per run, an empty database and the real clock for every test."""
+import os
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from challenges import clock, create_app
+from challenges.extensions import db
+from config import TestConfig, database_url
+from tests import factories
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite (PostgreSQL skipped)'}"
+
+
+def _reset_schema() -> None:
+    """Start from an empty database, then build the schema with the migrations."""
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """The application, on PostgreSQL when TEST_DATABASE_URL is set, else on a SQLite file."""
+    sqlite_path = tmp_path_factory.mktemp("db") / "test.db"
+
+    class Settings(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url(POSTGRES_URL) if POSTGRES_URL else f"sqlite:///{sqlite_path}"
+
+    app = create_app(Settings)
+    with app.app_context():
+        _reset_schema()
+    factories.bind(app)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    """Every test starts with empty tables and the system clock."""
+    yield
+    clock.set_source(None)
+    with app.app_context():
+        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def client(app):
+    """A test client; requests are made outside any app context."""
+    return app.test_client()
+
+
+@pytest.fixture
+def postgres(app):
+    """Skip unless the suite runs on PostgreSQL."""
+    if not POSTGRES_URL:
+        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL")
+    return app
