@@ -6,7 +6,7 @@ from flask import Flask
 from challenges import errors
 from challenges.api import register_blueprints
 from challenges.extensions import api, db, migrate
-from challenges.security_headers import add_security_headers
+from challenges.hooks import add_security_headers, require_json_body
 from challenges.urls import IdConverter, id_schema
 
 
@@ -19,6 +19,7 @@ def create_app(config: type | None = None) -> Flask:
     if hasattr(settings, "check"):
         settings.check()
     app.config.from_object(settings)
+    app.json.sort_keys = False
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     app.url_map.converters["id"] = IdConverter
     db.init_app(app)
@@ -28,6 +29,7 @@ def create_app(config: type | None = None) -> Flask:
     api.register_converter(IdConverter, id_schema)
     register_blueprints(api)
     errors.init_app(app)
+    app.before_request(require_json_body)
     app.after_request(add_security_headers)
     from challenges.cli import register_commands
 

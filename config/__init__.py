@@ -38,7 +38,6 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_REDOC_PATH = "docs"
     OPENAPI_REDOC_URL = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
-    JSON_SORT_KEYS = False
 
 
 class ProductionConfig(Config):

@@ -48,7 +48,7 @@ def _clean(app):
     yield
     clock.set_source(None)
     with app.app_context():
-        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+        tables = [f'"{table.name}"' for table in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
