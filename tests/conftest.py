@@ -1,5 +1,6 @@
 """Fixtures: one app and schema per run, an empty database and the real clock for every test."""
 import os
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_migrate import upgrade
@@ -69,3 +70,21 @@ def postgres(app):
     if not POSTGRES_URL:
         pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL")
     return app
+
+
+class TimeMachine:
+    """Moves challenges.clock: tests travel in time instead of sleeping."""
+
+    def __init__(self, start):
+        self.now = start
+        clock.set_source(lambda: self.now)
+
+    def travel(self, **delta) -> None:
+        """Move the clock forward (or back, with negative values)."""
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def time_machine():
+    """A clock frozen at a fixed moment, moved by the test."""
+    return TimeMachine(datetime(2030, 1, 1, 12, 0, tzinfo=UTC))

@@ -5,6 +5,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from challenges import clock
 from challenges.extensions import db
 from challenges.dbtypes import enum_type
 
@@ -34,6 +35,9 @@ class Evaluation(StrEnum):
 
     JUDGED = "judged"
     SCORED = "scored"
+
+
+DEFAULT_JUDGING = {"blind": False, "normalise": False, "allow_unassigned": True, "disagreement_threshold": 0.25}
 
 
 class Challenge(db.Model):
@@ -88,6 +92,11 @@ class Challenge(db.Model):
     def tags(self) -> list[str]:
         """The challenge's tags, in the order given."""
         return [row.tag for row in self.tag_rows]
+
+    @property
+    def phase(self) -> Phase:
+        """The phase now, by the application clock."""
+        return self.phase_at(clock.now())
 
     def phase_at(self, at: datetime) -> Phase:
         """The phase at the given moment."""

@@ -86,18 +86,15 @@ class ChallengeIn(Schema):
 
     @post_load
     def _settings(self, data, **kwargs):
-        """A new challenge gets the settings of its evaluation mode, and only those."""
+        """A new challenge carries the settings of its evaluation mode, and only those."""
         if kwargs.get("partial"):
             return data
-        evaluation = data.setdefault("evaluation", Evaluation.JUDGED)
-        if evaluation is Evaluation.SCORED and not data.get("scoring"):
+        scored = data.get("evaluation") is Evaluation.SCORED
+        if scored and not data.get("scoring"):
             raise ValidationError("A scored challenge needs scoring settings.", "scoring")
-        if evaluation is Evaluation.JUDGED:
-            if data.get("scoring"):
-                raise ValidationError("A judged challenge has no scoring settings.", "scoring")
-            data["judging"] = data.get("judging") or JudgingSettings().load({})
-        elif data.get("judging"):
-            raise ValidationError("A scored challenge has no judging settings.", "judging")
+        if data.get("judging" if scored else "scoring"):
+            raise ValidationError("These settings belong to the other evaluation mode.",
+                                  "judging" if scored else "scoring")
         return data
 
 

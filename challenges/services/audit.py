@@ -1,5 +1,6 @@
 """Writing and reading the audit log."""
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from challenges import clock, pagination
 from challenges.extensions import db
@@ -18,5 +19,6 @@ def record(actor: User | None, action: str, obj, organisation_id: int | None, **
 def for_organisation(actor: User, organisation_id: int, limit: int, cursor: str | None) -> pagination.Page:
     """The organisation's audit log, newest first (owners, managers, admins)."""
     policy.require_manager(actor, organisation_id)
-    query = select(AuditEntry).where(AuditEntry.organisation_id == organisation_id)
+    query = select(AuditEntry).options(selectinload(AuditEntry.actor)) \
+        .where(AuditEntry.organisation_id == organisation_id)
     return pagination.paginate(query, [AuditEntry.id], limit, cursor, descending=True)

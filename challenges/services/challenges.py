@@ -5,7 +5,10 @@ from sqlalchemy.orm import selectinload
 from challenges import clock, pagination
 from challenges.errors import Conflict, ValidationFailed
 from challenges.extensions import db
-from challenges.models import Challenge, ChallengeTag, Membership, Organisation, Phase, Prize, Status, User
+from challenges.models import (
+    Challenge, ChallengeTag, Evaluation, Membership, Organisation, Phase, Prize, Status, User,
+)
+from challenges.models.challenges import DEFAULT_JUDGING
 from challenges.services import audit, policy
 from challenges.services.amendments import check_amendment
 
@@ -36,6 +39,8 @@ def create(actor: User, *, organisation_id: int, prizes=(), tags=(), **fields) -
     if db.session.get(Organisation, organisation_id) is None:
         raise ValidationFailed("organisation_id", "No such organisation.")
     policy.require_manager(actor, organisation_id)
+    if fields.get("evaluation", Evaluation.JUDGED) is Evaluation.JUDGED:
+        fields["judging"] = {**DEFAULT_JUDGING, **(fields.get("judging") or {})}
     now = clock.now()
     challenge = Challenge(organisation_id=organisation_id, created_at=now, updated_at=now, **fields)
     db.session.add(challenge)
@@ -60,6 +65,7 @@ def update(actor: User, challenge_id: int, **changes) -> Challenge:
         and changes["closes_at"] != challenge.closes_at
     terms_changed = any(k in changes and changes[k] != getattr(challenge, k) for k in ("rules", "ip_terms"))
     _apply(challenge, changes)
+    _settle_evaluation(challenge, changes)
     if challenge.opens_at and challenge.opens_at >= challenge.closes_at:
         raise ValidationFailed("opens_at", "opens_at must be before closes_at.")
     if terms_changed and challenge.status is Status.PUBLISHED:
@@ -83,6 +89,19 @@ def _apply(challenge: Challenge, changes: dict) -> None:
         else:
             setattr(challenge, field, value)
     _refresh_derived(challenge)
+
+
+def _settle_evaluation(challenge: Challenge, changes: dict) -> None:
+    """Keep exactly the settings of the evaluation mode; 422 for settings of the other one."""
+    judged = challenge.evaluation is Evaluation.JUDGED
+    other = "scoring" if judged else "judging"
+    if changes.get(other):
+        raise ValidationFailed(other, f"A {challenge.evaluation} challenge has no {other} settings.")
+    setattr(challenge, other, None)
+    if judged:
+        challenge.judging = {**DEFAULT_JUDGING, **(challenge.judging or {})}
+    elif not challenge.scoring:
+        raise ValidationFailed("scoring", "A scored challenge needs scoring settings.")
 
 
 def _set_tags(challenge: Challenge, tags) -> None:

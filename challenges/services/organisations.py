@@ -1,5 +1,6 @@
 """Organisations and their members."""
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from challenges import clock, pagination
 from challenges.errors import Conflict, NotFound
@@ -45,7 +46,8 @@ def members(actor: User, organisation_id: int, limit: int, cursor: str | None) -
     """The organisation's members (members only)."""
     get(organisation_id)
     policy.require_member(actor, organisation_id)
-    query = select(Membership).where(Membership.organisation_id == organisation_id)
+    query = select(Membership).options(selectinload(Membership.user)) \
+        .where(Membership.organisation_id == organisation_id)
     return pagination.paginate(query, [Membership.user_id], limit, cursor)
 
 

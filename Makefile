@@ -1,0 +1,48 @@
+# challenges: `make run` serves the API with demo data; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WEB_CONCURRENCY ?= 2
+SEED_DEMO ?= 1
+export PORT WEB_CONCURRENCY
+
+.PHONY: run test install dev-install migrate seed clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+dev-install: $(VENV)/.dev-installed
+
+migrate: install
+	@mkdir -p instance
+	$(BIN)/flask --app wsgi db upgrade
+
+seed: migrate
+	$(BIN)/flask --app wsgi seed-demo
+
+run: migrate
+	@if [ "$(SEED_DEMO)" != "0" ]; then $(BIN)/flask --app wsgi seed-demo; fi
+	$(BIN)/gunicorn --config config/gunicorn.py wsgi:app
+
+test: dev-install
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		$(BIN)/pytest; \
+	else \
+		echo "PostgreSQL skipped: set TEST_DATABASE_URL=postgresql://user@host:5432/db to run the suite on PostgreSQL too."; \
+	fi
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

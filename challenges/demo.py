@@ -1,0 +1,93 @@
+"""Demo data for a first look: an organisation, challenges in several phases, participants, submissions."""
+from datetime import timedelta
+
+from challenges import clock
+from challenges.extensions import db
+from challenges.models import Award, Challenge, Membership, Role, Status, User
+from challenges.services import accounts, challenges, organisations, submissions
+
+PASSWORD = "demo-password"
+PEOPLE = [  # email, display name, role in the organisation (None: participant)
+    ("owner@demo.example", "Olivia Owner", Role.OWNER),
+    ("manager@demo.example", "Manuel Manager", Role.MANAGER),
+    ("judge@demo.example", "Judith Judge", Role.JUDGE),
+    ("alice@demo.example", "Alice", None),
+    ("bob@demo.example", "Bob", None),
+    ("carol@demo.example", "Carol", None),
+]
+ADMIN = ("admin@demo.example", "Ada Admin")
+EUR_PRIZES = [
+    {"title": "First prize", "reward": {"amount": 5_000_000, "currency": "EUR"}},
+    {"title": "Second prize", "reward": {"amount": 2_000_000, "currency": "EUR"}},
+    {"title": "Third prize", "reward": {"amount": 1_000_000, "currency": "EUR"}},
+]
+CHALLENGES = [  # title, phase, summary, tags
+    ("Predict river floods 48 hours ahead", "open", "Forecast water levels at 40 gauges.", ["climate", "ml"]),
+    ("A water-quality sensor under EUR 20", "upcoming", "Design a cheap, robust sensor.", ["hardware"]),
+    ("New ideas for desalination membranes", "closed", "Lower the energy cost per litre.", ["materials"]),
+    ("Rainwater harvesting for schools", "finalised", "Kits a school can build in a day.", ["design"]),
+    ("Leak detection in city pipes", "draft", "Find leaks from pressure data.", ["ml", "cities"]),
+]
+
+
+def seed() -> list[str]:
+    """Create the demo data unless it exists; return the lines to print."""
+    if accounts.find_by_email(PEOPLE[0][0]) is None:
+        _create()
+    lines = ["Demo logins (password for all: %s):" % PASSWORD]
+    lines += [f"  {email:<24} {role or 'participant'}" for email, _, role in PEOPLE]
+    lines.append(f"  {ADMIN[0]:<24} platform admin")
+    return lines
+
+
+def _create() -> None:
+    people = {email: accounts.register(email=email, password=PASSWORD, display_name=name)
+              for email, name, _ in PEOPLE}
+    accounts.make_admin(ADMIN[0], PASSWORD, ADMIN[1])
+    owner = people[PEOPLE[0][0]]
+    organisation = organisations.create(owner, name="Open Water Lab",
+                                        description="Water problems, solved in the open.",
+                                        website="https://water.example")
+    for email, _, role in PEOPLE[1:3]:
+        organisations.set_member(owner, organisation.id, people[email].id, role)
+    participants = [people[email] for email, _, role in PEOPLE if role is None]
+    for title, phase, summary, tags in CHALLENGES:
+        challenge = challenges.create(
+            owner, organisation_id=organisation.id, title=title, summary=summary, tags=tags,
+            description=f"{summary} The full brief, data and rules are below.", rules="One entry per person.",
+            ip_terms="Winners license their solution to the organisation; all others keep every right.",
+            closes_at=clock.now() + timedelta(days=30), prizes=EUR_PRIZES, max_submissions_per_participant=3)
+        _move_to(challenge, phase, owner, participants)
+
+
+def _move_to(challenge: Challenge, phase: str, owner: User, participants: list[User]) -> None:
+    """Put a fresh draft into the phase, with submissions and awards where the phase has them."""
+    if phase == "draft":
+        return
+    now = clock.now()
+    opens, closes = {"upcoming": (7, 37), "open": (-3, 14)}.get(phase, (-40, -5))
+    challenge.status, challenge.published_at = Status.PUBLISHED, now + timedelta(days=min(opens, 0) - 1)
+    challenge.opens_at, challenge.closes_at = now + timedelta(days=opens), now + timedelta(days=closes)
+    db.session.commit()
+    if phase == "upcoming":
+        return
+    entries = [_entry(challenge, person, now + timedelta(days=opens + 1)) for person in participants]
+    if phase == "open":
+        return
+    for prize, entry in zip(challenge.prizes, reversed(entries), strict=False):
+        db.session.add(Award(challenge_id=challenge.id, prize_id=prize.id, submission_id=entry.id,
+                             awarded_by=owner.id, awarded_at=now - timedelta(days=1)))
+    if phase == "finalised":
+        challenge.status, challenge.finalised_at = Status.FINALISED, now - timedelta(hours=1)
+    db.session.commit()
+
+
+def _entry(challenge: Challenge, person: User, at):
+    """A submission stored as if sent at `at`."""
+    clock.set_source(lambda: at)
+    try:
+        return submissions.submit(person, challenge.id, title=f"{person.display_name}'s approach",
+                                  summary="A short pitch.", body="The full write-up.",
+                                  links=["https://example.org/write-up"])
+    finally:
+        clock.set_source(None)
