@@ -43,7 +43,7 @@ def make_user(**overrides) -> SimpleNamespace:
         session.add(user)
         session.flush()
         session.add(Token(user_id=user.id, token_hash=hashlib.sha256(raw.encode()).hexdigest(),
-                          created_at=now, expires_at=now + timedelta(days=1)))
+                          created_at=now, expires_at=now + timedelta(days=3650)))
         return SimpleNamespace(id=user.id, email=user.email, display_name=user.display_name, token=raw,
                                password=PASSWORD)
 

@@ -158,14 +158,19 @@ def withdraw(actor: User, submission_id: int) -> Submission:
     submission = _authored(actor, submission_id)
     at = clock.now()
     _require_open(submission.challenge, at)
+    _require_withdrawable(submission)
     _count_submission(submission.challenge, at, -1)
     _lock(submission)
-    if submission.status is not SubmissionStatus.SUBMITTED:
-        raise Conflict(f"A {submission.status} submission cannot be withdrawn.")
+    _require_withdrawable(submission)  # again under the lock: a concurrent withdrawal may have won
     submission.status, submission.updated_at = SubmissionStatus.WITHDRAWN, at
     audit.record(actor, "submission.withdrawn", submission, submission.challenge.organisation_id)
     db.session.commit()
     return submission
+
+
+def _require_withdrawable(submission: Submission) -> None:
+    if submission.status is not SubmissionStatus.SUBMITTED:
+        raise Conflict(f"A {submission.status} submission cannot be withdrawn.")
 
 
 def disqualify(actor: User, submission_id: int, reason: str) -> Submission:

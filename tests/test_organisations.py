@@ -1,0 +1,74 @@
+"""Organisations and their members."""
+from tests.factories import add_member, auth_headers, make_organisation, make_user
+
+
+def test_user_creates_organisation_and_becomes_owner(client):
+    user = make_user()
+    response = client.post("/api/v1/organisations", headers=auth_headers(user),
+                           json={"name": "Lab", "website": "https://lab.example"})
+    assert response.status_code == 201
+    members = client.get(f"/api/v1/organisations/{response.json['id']}/members", headers=auth_headers(user)).json
+    assert members["items"] == [{"user_id": user.id, "display_name": user.display_name, "role": "owner"}]
+
+
+def test_manager_updates_organisation(client):
+    owner, manager = make_user(), make_user()
+    organisation = make_organisation(owner)
+    add_member(organisation, manager, "manager")
+    response = client.patch(f"/api/v1/organisations/{organisation.id}", headers=auth_headers(manager),
+                            json={"description": "We fix water."})
+    assert response.status_code == 200 and response.json["description"] == "We fix water."
+    assert response.json["name"] == organisation.name
+
+
+def test_owner_changes_roles_and_removes_members(client):
+    owner, member = make_user(), make_user()
+    organisation = make_organisation(owner)
+    url = f"/api/v1/organisations/{organisation.id}/members/{member.id}"
+    assert client.put(url, headers=auth_headers(owner), json={"role": "judge"}).json["role"] == "judge"
+    assert client.put(url, headers=auth_headers(owner), json={"role": "manager"}).json["role"] == "manager"
+    assert client.delete(url, headers=auth_headers(owner)).status_code == 204
+    members = client.get(f"/api/v1/organisations/{organisation.id}/members", headers=auth_headers(owner)).json
+    assert [m["user_id"] for m in members["items"]] == [owner.id]
+
+
+def test_owner_demotes_or_removes_last_owner_gets_409(client):
+    owner = make_user()
+    organisation = make_organisation(owner)
+    url = f"/api/v1/organisations/{organisation.id}/members/{owner.id}"
+    assert client.put(url, headers=auth_headers(owner), json={"role": "manager"}).status_code == 409
+    assert client.delete(url, headers=auth_headers(owner)).status_code == 409
+    me = client.get("/api/v1/me", headers=auth_headers(owner)).json
+    assert me["memberships"] == [{"organisation_id": organisation.id, "role": "owner"}]
+
+
+def test_owner_hands_over_then_steps_down(client):
+    owner, successor = make_user(), make_user()
+    organisation = make_organisation(owner)
+    base = f"/api/v1/organisations/{organisation.id}/members"
+    assert client.put(f"{base}/{successor.id}", headers=auth_headers(owner), json={"role": "owner"}).status_code == 200
+    assert client.put(f"{base}/{owner.id}", headers=auth_headers(owner), json={"role": "judge"}).status_code == 200
+
+
+def test_owner_adds_unknown_user_gets_404(client):
+    owner = make_user()
+    organisation = make_organisation(owner)
+    response = client.put(f"/api/v1/organisations/{organisation.id}/members/999999", headers=auth_headers(owner),
+                          json={"role": "judge"})
+    assert response.status_code == 404
+
+
+def test_owner_reads_audit_newest_first_with_pages(client):
+    owner, member = make_user(), make_user()
+    organisation = make_organisation(owner)
+    for role in ("judge", "manager", "judge"):
+        client.put(f"/api/v1/organisations/{organisation.id}/members/{member.id}", headers=auth_headers(owner),
+                   json={"role": role})
+    first = client.get(f"/api/v1/organisations/{organisation.id}/audit?limit=2", headers=auth_headers(owner)).json
+    rest = client.get(f"/api/v1/organisations/{organisation.id}/audit?limit=2&cursor={first['next_cursor']}",
+                      headers=auth_headers(owner)).json
+    actions = [e["action"] for e in first["items"] + rest["items"]]
+    assert actions == ["member.role_changed", "member.role_changed", "member.added"]
+    assert rest["next_cursor"] is None
+    assert first["items"][0]["actor"] == {"id": owner.id, "display_name": owner.display_name}
+    assert first["items"][0]["details"] == {"user_id": member.id, "old_role": "manager", "role": "judge"}
