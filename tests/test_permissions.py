@@ -209,7 +209,7 @@ def test_non_member_reads_losing_submission_after_finalisation_not_found(client,
     assert_status(call(client, world, actor, "GET", "/submissions/{rival_submission}"), 404)
 
 
-@pytest.mark.parametrize("actor", ("anonymous", "participant", "other_owner"))
+@pytest.mark.parametrize("actor", ("participant", "other_owner"))
 def test_non_member_reads_unpublished_winner_not_found(client, actor):
     world = build_world("finalised", publish_winning_submissions=False)
     assert_status(call(client, world, actor, "GET", "/submissions/{submission}"), 404)
