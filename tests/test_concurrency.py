@@ -113,7 +113,6 @@ def test_participants_racing_the_deadline_are_refused_by_the_server_clock(app, a
                for pair in sent]
     assert set(_statuses([r for _, r in results])) == {201, 409}
     late = [r.status_code for at, r in results if at > closes_at + timedelta(milliseconds=10)]
-    import collections; print("\nDEBUG", len(results), collections.Counter((r.status_code, r.json().get("detail"), at < closes_at) for at, r in results))
     assert late and set(late) == {409}
     accepted = [datetime.fromisoformat(r.json()["submitted_at"]) for _, r in results if r.status_code == 201]
     assert max(accepted) < closes_at

@@ -33,12 +33,12 @@ def build_world(phase: str, **challenge_fields) -> SimpleNamespace:
     add_member(organisation, manager, "manager")
     add_member(organisation, judge, "judge")
     add_member(organisation, bystander, "judge")
-    other_organisation = make_organisation(other_owner)
+    make_organisation(other_owner)
     challenge = make_challenge(organisation, phase=phase, **challenge_fields)
     world = SimpleNamespace(
         users={"anonymous": None, "participant": participant, "author": author, "judge": judge,
                "manager": manager, "owner": owner, "other_owner": other_owner, "admin": admin},
-        org=organisation.id, other_org=other_organisation.id, challenge=challenge.id,
+        org=organisation.id, challenge=challenge.id,
         bystander=bystander.id, newcomer=newcomer.id, newcomer_email=newcomer.email,
         free_prize=challenge.prize_ids[1], submission=None, rival_submission=None, award=None,
     )
@@ -62,6 +62,7 @@ def new_award(world) -> dict:
 
 SUBMISSION = {"title": "Mine", "summary": "s", "body": "b", "accept_terms": True}
 
+# name: (method, path under /api/v1, phase in which an allowed caller succeeds, body, status per actor)
 ENDPOINTS = {
     "register": ("POST", "/users", "open",
                  {"email": "fresh@example.com", "password": PASSWORD, "display_name": "Fresh"}, expect(201)),
@@ -171,11 +172,11 @@ def test_non_member_lists_challenges_without_drafts(client, actor):
     assert draft.id not in listed_ids(call(client, world, actor, "GET", "/challenges", organisation_id=world.org))
 
 
-@pytest.mark.parametrize(("actor", "sees"), [("participant", set()), ("other_owner", set()), ("author", {"own"})])
-def test_participant_lists_only_own_submissions(client, actor, sees):
+@pytest.mark.parametrize(("actor", "own"), [("participant", False), ("other_owner", False), ("author", True)])
+def test_participant_lists_only_own_submissions(client, actor, own):
     world = build_world("open")
     listed = listed_ids(call(client, world, actor, "GET", "/challenges/{challenge}/submissions"))
-    assert listed == ({world.submission} if sees else set())
+    assert listed == ({world.submission} if own else set())
 
 
 @pytest.mark.parametrize("actor", MEMBERS)

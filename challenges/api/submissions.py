@@ -2,7 +2,7 @@
 from flask_smorest import Blueprint
 
 from challenges.api.guards import guard
-from challenges.auth import current_user, login_required
+from challenges.auth import authenticated, current_user, login_required
 from challenges.schemas.common import PageArgs, ReasonIn, page_of
 from challenges.schemas.submissions import SubmissionIn, SubmissionOut, SubmissionPatch
 from challenges.services import challenges, policy, submissions
@@ -46,7 +46,7 @@ def list_submissions(args, challenge_id):
 
 
 @bp.get("/submissions/<id:submission_id>")
-@login_required
+@authenticated
 @bp.response(200, SubmissionOut)
 def get_submission(submission_id):
     """A submission, to its author and the organisation (and to all once it won publicly)."""

@@ -40,15 +40,14 @@ def create(actor: User, challenge_id: int, *, prize_id: int, submission_id: int)
 
 def for_challenge(actor: User | None, challenge_id: int, limit: int, cursor: str | None) -> pagination.Page:
     """A challenge's awards: members at any time, everyone once finalised."""
-    challenge = challenges.visible(actor, challenge_id)
-    policy.require(challenge.status is Status.FINALISED or policy.is_member(actor, challenge.organisation_id),
-                   "Awards are public once the challenge is finalised.")
+    challenge = _with_visible_awards(actor, challenge_id)
     query = select(Award).where(Award.challenge_id == challenge.id)
     return pagination.paginate(query, [Award.id], limit, cursor)
 
 
 def revoke(actor: User, challenge_id: int, award_id: int) -> None:
     """Revoke an award before finalisation; the prize and the submission are free again."""
+    _with_visible_awards(actor, challenge_id)
     challenge = challenges.manageable(actor, challenge_id, lock=True)
     award = db.session.get(Award, award_id)
     if award is None or award.challenge_id != challenge.id:
@@ -64,11 +63,18 @@ def revoke(actor: User, challenge_id: int, award_id: int) -> None:
 def manageable(actor: User, award_id: int) -> tuple[Award, Challenge]:
     """An award of a challenge the actor runs; 404 when the actor may not see it."""
     award = db.session.get(Award, award_id)
-    challenge = award and challenges.visible(actor, award.challenge_id)
-    visible = challenge and (challenge.status is Status.FINALISED or policy.is_member(actor, challenge.organisation_id))
-    policy.visible_or_404(bool(visible), "award")
+    policy.visible_or_404(award is not None, "award")
+    challenge = _with_visible_awards(actor, award.challenge_id)
     policy.require_manager(actor, challenge.organisation_id)
     return award, challenge
+
+
+def _with_visible_awards(actor: User | None, challenge_id: int) -> Challenge:
+    """A challenge whose awards the actor may see: members always, everyone once finalised."""
+    challenge = challenges.visible(actor, challenge_id)
+    policy.visible_or_404(challenge.status is Status.FINALISED or policy.is_member(actor, challenge.organisation_id),
+                          "award")
+    return challenge
 
 
 def _finalised_award(actor: User, award_id: int) -> tuple[Award, Challenge]:
