@@ -5,6 +5,7 @@ from flask import Flask
 
 from challenges import errors
 from challenges.api import register_blueprints
+from challenges.api.conditional import add_etag
 from challenges.extensions import api, db, migrate
 from challenges.hooks import add_security_headers, require_json_body
 from challenges.urls import IdConverter, id_schema
@@ -30,6 +31,7 @@ def create_app(config: type | None = None) -> Flask:
     register_blueprints(api)
     errors.init_app(app)
     app.before_request(require_json_body)
+    app.after_request(add_etag)
     app.after_request(add_security_headers)
     from challenges.cli import register_commands
 

@@ -43,6 +43,10 @@ class Conflict(AppError):
     status, title = 409, "Conflict"
 
 
+class PreconditionFailed(AppError):
+    status, title = 412, "Precondition failed"
+
+
 class ValidationFailed(AppError):
     status, title = 422, "Unprocessable content"
 

@@ -1,6 +1,7 @@
 """Challenges: drafting, publishing, browsing, cancelling, finalising, results."""
 from flask_smorest import Blueprint
 
+from challenges.api.conditional import if_match
 from challenges.api.guards import guard
 from challenges.auth import authenticated, current_user, login_required
 from challenges.schemas.awards import ResultOut
@@ -48,6 +49,7 @@ def get_challenge(challenge_id):
 @bp.patch("/<id:challenge_id>")
 @login_required
 @guard(_managed)
+@if_match(challenges.get, ChallengeOut)
 @bp.arguments(ChallengePatch)
 @bp.response(200, ChallengeOut)
 def update_challenge(data, challenge_id):

@@ -1,6 +1,7 @@
 """Submissions: submit, read, revise, withdraw, disqualify."""
 from flask_smorest import Blueprint
 
+from challenges.api.conditional import if_match
 from challenges.api.guards import guard
 from challenges.auth import authenticated, current_user, login_required
 from challenges.schemas.common import PageArgs, ReasonIn, page_of
@@ -56,6 +57,7 @@ def get_submission(submission_id):
 @bp.patch("/submissions/<id:submission_id>")
 @login_required
 @guard(_authored)
+@if_match(submissions.visible, SubmissionOut)
 @bp.arguments(SubmissionPatch)
 @bp.response(200, SubmissionOut)
 def revise(data, submission_id):
