@@ -8,7 +8,7 @@ from challenges.api import register_blueprints
 from challenges.api.conditional import add_etag
 from challenges.extensions import api, db, migrate
 from challenges.hooks import add_security_headers, require_json_body
-from challenges.urls import IdConverter, id_schema
+from challenges.urls import IdConverter, id_schema, reject_impossible_ids
 
 
 def create_app(config: type | None = None) -> Flask:
@@ -23,6 +23,7 @@ def create_app(config: type | None = None) -> Flask:
     app.json.sort_keys = False
     logging.basicConfig(level=app.config["LOG_LEVEL"])
     app.url_map.converters["id"] = IdConverter
+    app.url_value_preprocessor(reject_impossible_ids)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {

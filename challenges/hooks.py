@@ -1,5 +1,6 @@
 """Request and response hooks: JSON bodies only, and the headers every response carries."""
-from flask import Response, request
+from flask import Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from challenges.errors import AppError
 
@@ -11,7 +12,10 @@ class UnsupportedMediaType(AppError):
 
 
 def require_json_body() -> None:
-    """A request with a body must send it as application/json."""
+    """A request body must be JSON and within the size limit, whether or not the endpoint reads it."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length and limit and request.content_length > limit:
+        raise RequestEntityTooLarge()
     if request.method in ("POST", "PUT", "PATCH") and _has_body() and request.mimetype not in JSON_TYPES:
         raise UnsupportedMediaType("Send the body as application/json.")
 

@@ -3,10 +3,10 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, literal, tuple_
 
 from challenges.errors import BadRequest
 from challenges.extensions import db
@@ -29,14 +29,19 @@ def _plain(value):
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+MAX_CURSOR_LENGTH = 1000
+
+
 def _decode(keys: list, cursor: str) -> list:
-    """The key values of a cursor made for these keys; 400 for anything else."""
+    """The key values of a cursor made for these keys, typed as the columns; 400 for anything else."""
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("cursor too long")
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if payload["k"] != [key.key for key in keys] or len(payload["v"]) != len(keys):
             raise ValueError("cursor of another list")
-        return [_typed(key, value) for key, value in zip(keys, payload["v"], strict=True)]
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
+        return [literal(_typed(key, value), key.type) for key, value in zip(keys, payload["v"], strict=True)]
+    except (ValueError, TypeError, KeyError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("The cursor is not valid for this list.") from None
 
 
@@ -46,7 +51,7 @@ def _typed(key, value):
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError("naive datetime in cursor")
-        return parsed
+        return parsed.astimezone(UTC)
     if python_type is int and (type(value) is not int or abs(value) >= 2**63):
         raise ValueError("not an integer")
     return value

@@ -1,14 +1,19 @@
 """URL converters: ids in paths stay within the database's integer range."""
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1
 
 
 class IdConverter(IntegerConverter):
-    """A positive integer id; anything larger than the database can hold matches no route."""
+    """An integer id in a path; reject_impossible_ids turns those out of range into a 404."""
 
-    def __init__(self, url_map):
-        super().__init__(url_map, min=1, max=MAX_ID)
+
+def reject_impossible_ids(_endpoint, values: dict | None) -> None:
+    """404 for ids the database cannot hold (matching the route first keeps 405 for wrong methods)."""
+    for value in (values or {}).values():
+        if isinstance(value, int) and not 1 <= value <= MAX_ID:
+            raise NotFound()
 
 
 def id_schema(_converter) -> dict:

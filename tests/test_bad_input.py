@@ -206,10 +206,12 @@ INVALID = [  # (endpoint, field, value; MISSING drops the field; a callable gets
     ("submit", "title", MISSING), ("submit", "accept_terms", MISSING), ("submit", "accept_terms", False),
     ("submit", "accept_terms", "yes"), ("submit", "accept_terms", None), ("submit", "title", ""),
     ("submit", "title", "x" * 201), ("submit", "title", 5), ("submit", "summary", "x" * 1001),
-    ("submit", "body", "x" * 200_001), ("submit", "links", "https://example.org"), ("submit", "links", ["ftp://x.org"]),
+    ("submit", "body", "x" * 200_001), ("submit", "links", "https://example.org"),
+    ("submit", "links", ["ftp://x.org"]),
     ("submit", "links", ["https://example.org/" + "a" * 2000]), ("submit", "links", ["https://example.org"] * 21),
     ("submit", "links", [5]),
-    ("revise", "title", ""), ("revise", "title", None), ("revise", "title", "x" * 201), ("revise", "summary", "x" * 1001),
+    ("revise", "title", ""), ("revise", "title", None), ("revise", "title", "x" * 201),
+    ("revise", "summary", "x" * 1001),
     ("revise", "body", "x" * 200_001), ("revise", "links", ["javascript:alert(1)"]), ("revise", "accept_terms", True),
     ("award", "prize_id", MISSING), ("award", "submission_id", MISSING), ("award", "prize_id", lambda w: str(w.prize)),
     ("award", "prize_id", lambda w: float(w.prize)), ("award", "prize_id", True), ("award", "prize_id", 0),
@@ -221,10 +223,11 @@ INVALID = [  # (endpoint, field, value; MISSING drops the field; a callable gets
 
 
 CASES = [(*case, case[1])[:4] for case in INVALID]
+CASE_IDS = [f"{e}-{f}-" + ("missing" if v is MISSING else "ref" if callable(v) else repr(v)[:24])
+            for e, f, v, _ in CASES]
 
 
-@pytest.mark.parametrize(("endpoint", "field", "value", "named"), CASES,
-                         ids=[f"{e}-{f}-{str(v)[:24]}" for e, f, v, _ in CASES])
+@pytest.mark.parametrize(("endpoint", "field", "value", "named"), CASES, ids=CASE_IDS)
 def test_allowed_caller_sends_invalid_field_gets_422_naming_it(refused, endpoint, field, value, named):
     w = arrange(endpoint)
     body = dict(w.body)
@@ -235,8 +238,8 @@ def test_allowed_caller_sends_invalid_field_gets_422_naming_it(refused, endpoint
     refused(w, 422, named, json=body)
 
 
-JUNK = [None, "", " ", "\x00", "nul\x00inside", "\ud800", "\U0001f600" * 300, [], {}, [None], [[[]]], 0, -1,
-        2**64, -(2**63), 1e308, -0.0, True, "2099-01-01T00:00:00", "9999-12-31T23:59:59+00:00", "0"]
+JUNK = [None, "", "\x00", "\ud800", "\U0001f600" * 300, [], {}, [None], 0, -1, 2**64, 1e308, True,
+        "2099-01-01T00:00:00", "9999-12-31T23:59:59+00:00"]
 
 
 @pytest.mark.parametrize("junk", JUNK, ids=[repr(j)[:20] for j in JUNK])
@@ -250,8 +253,7 @@ def test_allowed_caller_sends_junk_in_any_field_never_gets_5xx(client, endpoint,
             problem_of(response, response.status_code)
 
 
-@pytest.mark.parametrize("bad_id", ["2147483648", "9223372036854775808", "99999999999999999999999", "0", "-1",
-                                    "1.0", "abc", "2147483647"])
+@pytest.mark.parametrize("bad_id", ["2147483648", "99999999999999999999999", "0", "abc", "2147483647"])
 @pytest.mark.parametrize("endpoint", WITH_PATH_IDS)
 def test_allowed_caller_names_impossible_id_in_path_gets_404(refused, endpoint, bad_id):
     w = arrange(endpoint)
@@ -267,13 +269,13 @@ ANONYMOUS_BODIES = {
 
 
 @pytest.mark.parametrize("token", [None, "Bearer not-a-token", "Basic dXNlcjpwYXNz"])
-@pytest.mark.parametrize("body", ANONYMOUS_BODIES)
 @pytest.mark.parametrize("endpoint", SIGNED_IN)
-def test_anonymous_sends_bad_body_gets_401(refused, endpoint, body, token):
+def test_anonymous_sends_bad_body_gets_401(refused, endpoint, token):
     w = arrange(endpoint)
     w.headers = {"Authorization": token} if token else {}
-    response = refused(w, 401, **ANONYMOUS_BODIES[body])
-    assert response.headers.get("WWW-Authenticate", "").startswith("Bearer")
+    for body in ANONYMOUS_BODIES.values():
+        response = refused(w, 401, **body)
+        assert response.headers.get("WWW-Authenticate", "").startswith("Bearer")
 
 
 LISTS = {
@@ -307,6 +309,7 @@ def cursors_for(key):
         "bool_id": b64(json.dumps({"k": keys, "v": [*at, True]})),
         "id_beyond_int64": b64(json.dumps({"k": keys, "v": [*at, 2**63]})),
         "naive_time": b64(json.dumps({"k": ["created_at", "id"], "v": ["2030-01-01T00:00:00", 1]})),
+        "not_a_time": b64(json.dumps({"k": ["created_at", "id"], "v": ["not a time", 1]})),
         "time_beyond_utc": b64(json.dumps({"k": ["created_at", "id"], "v": ["9999-12-31T23:59:59-01:00", 1]})),
         "overlong": b64(json.dumps({"k": keys, "v": [*at, 1], "pad": "x" * 1000})),
     }
@@ -334,3 +337,14 @@ def test_member_reuses_cursor_of_another_sort_gets_400(client, refused):
     first = client.get(w.path, headers=w.headers, query_string={"limit": 1})
     assert first.status_code == 200 and first.json["next_cursor"], first.json
     refused(w, 400, query_string={"limit": 1, "sort": "closes_at", "cursor": first.json["next_cursor"]})
+
+
+@pytest.mark.parametrize("sort", ["-created_at", "closes_at", "-prize_total"])
+def test_member_follows_next_cursor_gets_next_page(client, sort):
+    w = list_world("challenges")
+    first = client.get(w.path, headers=w.headers, query_string={"limit": 1, "sort": sort})
+    assert first.status_code == 200 and first.json["next_cursor"], first.json
+    second = client.get(w.path, headers=w.headers, query_string={"limit": 1, "sort": sort,
+                                                                  "cursor": first.json["next_cursor"]})
+    assert second.status_code == 200, second.get_data(as_text=True)[:300]
+    assert len({c["id"] for c in first.json["items"] + second.json["items"]}) == 2

@@ -160,3 +160,20 @@ def test_disqualification_and_award_of_one_submission_at_once_never_both_succeed
     assert not awarded & disqualified
     assert awarded == {e.id for e, (award, _) in zip(entries, pairs) if award == 201}
     assert disqualified == {e.id for e, (_, disqualification) in zip(entries, pairs) if disqualification == 200}
+
+
+def test_owner_finalising_twice_while_awarding_finalises_once_with_no_later_award(app, api):
+    owner = make_user()
+    challenge = make_challenge(make_organisation(owner), "closed", prizes=5)
+    entries = [make_submission(challenge, make_user()) for _ in range(5)]
+    finalise = _call("POST", f"{api}/challenges/{challenge.id}/finalise", owner, None)
+    url = f"{api}/challenges/{challenge.id}/awards"
+    awards = [_call("POST", url, owner, {"prize_id": p, "submission_id": e.id})
+              for p, e in zip(challenge.prize_ids, entries)]
+    responses = _race(finalise, finalise, *awards)
+    assert _statuses(responses[:2]) == [200, 409]
+    assert set(_statuses(responses[2:])) <= {201, 409}
+    [finalised_at] = _scalars(app, select(Challenge.finalised_at).where(Challenge.id == challenge.id))
+    awarded_at = _scalars(app, select(Award.awarded_at).where(Award.challenge_id == challenge.id))
+    assert len(awarded_at) == [r.status_code for r in responses].count(201)
+    assert not [at for at in awarded_at if at >= finalised_at]

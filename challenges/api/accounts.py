@@ -1,5 +1,5 @@
 """Registration, sign-in and the signed-in user."""
-from flask_smorest import Blueprint
+from challenges.api.blueprint import Blueprint
 
 from challenges.auth import bearer_token, current_user, login_required
 from challenges.schemas.accounts import MeOut, TokenIn, TokenOut, UserIn, UserOut

@@ -1,5 +1,5 @@
 """Awards and payouts."""
-from flask_smorest import Blueprint
+from challenges.api.blueprint import Blueprint
 
 from challenges.api.guards import guard
 from challenges.auth import authenticated, current_user, login_required

@@ -1,5 +1,5 @@
 """Challenges: drafting, publishing, browsing, cancelling, finalising, results."""
-from flask_smorest import Blueprint
+from challenges.api.blueprint import Blueprint, no_body
 
 from challenges.api.conditional import if_match
 from challenges.api.guards import guard
@@ -67,8 +67,10 @@ def delete_challenge(challenge_id):
 
 @bp.post("/<id:challenge_id>/publish")
 @login_required
+@guard(_managed)
+@no_body(bp)
 @bp.response(200, ChallengeOut)
-def publish_challenge(challenge_id):
+def publish_challenge(_body, challenge_id):
     """Publish a draft: it needs a prize and a future deadline."""
     return lifecycle.publish(current_user(), challenge_id)
 
@@ -85,8 +87,10 @@ def cancel_challenge(data, challenge_id):
 
 @bp.post("/<id:challenge_id>/finalise")
 @login_required
+@guard(_managed)
+@no_body(bp)
 @bp.response(200, ChallengeOut)
-def finalise_challenge(challenge_id):
+def finalise_challenge(_body, challenge_id):
     """Announce the results of a closed challenge."""
     return lifecycle.finalise(current_user(), challenge_id)
 

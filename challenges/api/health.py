@@ -1,5 +1,5 @@
 """Liveness and readiness probes."""
-from flask_smorest import Blueprint
+from challenges.api.blueprint import Blueprint
 
 from challenges.services import health
 

@@ -1,5 +1,5 @@
 """Organisations, their members and their audit log."""
-from flask_smorest import Blueprint
+from challenges.api.blueprint import Blueprint
 
 from challenges.api.guards import guard
 from challenges.auth import authenticated, current_user, login_required

@@ -1,5 +1,5 @@
 """Submissions: submit, read, revise, withdraw, disqualify."""
-from flask_smorest import Blueprint
+from challenges.api.blueprint import Blueprint, no_body
 
 from challenges.api.conditional import if_match
 from challenges.api.guards import guard
@@ -67,8 +67,10 @@ def revise(data, submission_id):
 
 @bp.post("/submissions/<id:submission_id>/withdraw")
 @login_required
+@guard(_authored)
+@no_body(bp)
 @bp.response(200, SubmissionOut)
-def withdraw(submission_id):
+def withdraw(_body, submission_id):
     """Withdraw a submission while the challenge is open."""
     return submissions.withdraw(current_user(), submission_id)
 

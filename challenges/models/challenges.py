@@ -72,7 +72,7 @@ class Challenge(db.Model):
     finalised_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(Text)
-    max_submissions_per_participant: Mapped[int | None] = mapped_column(default=1)
+    max_submissions_per_participant: Mapped[int | None]  # None: no limit
     publish_winning_submissions: Mapped[bool] = mapped_column(default=True)
     submission_count: Mapped[int] = mapped_column(default=0)
     # Derived, kept for indexed sorting and searching.

@@ -3,7 +3,7 @@ from iso4217 import Currency
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from challenges.models import Evaluation, Phase, Status
-from challenges.schemas.common import MAX_INT, Schema, ident, text, when
+from challenges.schemas.common import MAX_INT, Schema, flag, ident, text, when
 
 CURRENCIES = sorted(c.code for c in Currency if c.code not in ("XXX", "XTS"))
 METRICS = ["accuracy", "f1_macro", "mae", "rmse", "log_loss", "roc_auc"]
@@ -30,9 +30,9 @@ class PrizeSchema(Schema):
 class JudgingSettings(Schema):
     """How judges' reviews are combined."""
 
-    blind = fields.Boolean(load_default=False)
-    normalise = fields.Boolean(load_default=False)
-    allow_unassigned = fields.Boolean(load_default=True)
+    blind = flag(load_default=False)
+    normalise = flag(load_default=False)
+    allow_unassigned = flag(load_default=True)
     disagreement_threshold = fields.Float(load_default=0.25, validate=validate.Range(min=0, max=1))
 
 
@@ -67,8 +67,8 @@ class ChallengeIn(Schema):
     closes_at = when(required=True)
     evaluation = fields.Enum(Evaluation, by_value=True)
     max_submissions_per_participant = fields.Integer(
-        strict=True, allow_none=True, validate=validate.Range(min=1, max=100_000))
-    publish_winning_submissions = fields.Boolean()
+        strict=True, allow_none=True, load_default=1, validate=validate.Range(min=1, max=100_000))
+    publish_winning_submissions = flag()
     judging = fields.Nested(JudgingSettings, allow_none=True)
     scoring = fields.Nested(ScoringSettings, allow_none=True)
     prizes = fields.List(fields.Nested(PrizeSchema), validate=validate.Length(max=50))

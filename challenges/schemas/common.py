@@ -1,16 +1,42 @@
 """Building blocks shared by the schemas: strict fields, pages, references to users."""
+from datetime import UTC
+
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, pre_load, validate
 
 MAX_INT = 2**31 - 1
 
 
 class Schema(ma.Schema):
-    """Base schema: unknown fields are an error."""
+    """Base schema: unknown fields are an error, and so are strings no database can store."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+    @pre_load
+    def _storable_strings(self, data, **kwargs):
+        if isinstance(data, dict):
+            bad = {key: ["Contains NUL or unpaired surrogate characters."]
+                   for key, value in data.items() if not (_storable(key) and _storable(value))}
+            if bad:
+                raise ValidationError(bad)
+        return data
+
+
+def _storable(value) -> bool:
+    """Whether every string inside value is valid UTF-8 text without NUL."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return "\x00" not in value
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    return True
 
 
 def text(max_length: int, *, required: bool = False, min_length: int = 0, **kwargs) -> fields.String:
@@ -30,7 +56,19 @@ def ident(**kwargs) -> fields.Integer:
 
 def when(**kwargs) -> fields.AwareDateTime:
     """An ISO 8601 timestamp with an offset; naive input is rejected."""
-    return fields.AwareDateTime(format="iso", **kwargs)
+    return fields.AwareDateTime(format="iso", validate=_in_utc_range, **kwargs)
+
+
+def _in_utc_range(value) -> None:
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError("Out of range once converted to UTC.") from None
+
+
+def flag(**kwargs) -> fields.Boolean:
+    """A JSON boolean: true or false, nothing else."""
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
 
 
 class UserRef(Schema):
@@ -47,7 +85,7 @@ class PageArgs(Schema):
         unknown = ma.EXCLUDE
 
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=1000))
+    cursor = fields.String(load_default=None)
 
 
 class ReasonIn(Schema):

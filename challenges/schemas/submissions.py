@@ -2,7 +2,7 @@
 from marshmallow import ValidationError, fields, validate, validates
 
 from challenges.models import SubmissionStatus
-from challenges.schemas.common import Schema, UserRef, text
+from challenges.schemas.common import Schema, UserRef, flag, text
 
 
 class SubmissionIn(Schema):
@@ -13,7 +13,7 @@ class SubmissionIn(Schema):
     body = text(200_000)
     links = fields.List(fields.URL(schemes={"http", "https"}, validate=validate.Length(max=2000)),
                         validate=validate.Length(max=20))
-    accept_terms = fields.Boolean(required=True, load_only=True)
+    accept_terms = flag(required=True, load_only=True)
 
     @validates("accept_terms")
     def _accepted(self, value, **kwargs):

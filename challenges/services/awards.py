@@ -16,7 +16,7 @@ def create(actor: User, challenge_id: int, *, prize_id: int, submission_id: int)
     prize = db.session.get(Prize, prize_id)
     if prize is None or prize.challenge_id != challenge.id:
         raise ValidationFailed("prize_id", "No such prize in this challenge.")
-    submission = db.session.get(Submission, submission_id, with_for_update=True)
+    submission = db.session.get(Submission, submission_id, with_for_update=True, populate_existing=True)
     if submission is None or submission.challenge_id != challenge.id:
         raise ValidationFailed("submission_id", "No such submission in this challenge.")
     now = clock.now()

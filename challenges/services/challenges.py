@@ -22,7 +22,8 @@ WITH_DETAILS = (selectinload(Challenge.prizes), selectinload(Challenge.tag_rows)
 
 def visible(actor: User | None, challenge_id: int, lock: bool = False) -> Challenge:
     """A challenge the actor may see; NotFound otherwise."""
-    challenge = db.session.get(Challenge, challenge_id, with_for_update=lock or None)
+    # populate_existing: a row locked after an earlier read must be re-read, not taken from the session.
+    challenge = db.session.get(Challenge, challenge_id, with_for_update=lock or None, populate_existing=lock)
     policy.visible_or_404(challenge is not None and policy.may_see_challenge(actor, challenge), "challenge")
     return challenge
 
@@ -64,10 +65,11 @@ def update(actor: User, challenge_id: int, **changes) -> Challenge:
     extended = "closes_at" in changes and challenge.status is Status.PUBLISHED \
         and changes["closes_at"] != challenge.closes_at
     terms_changed = any(k in changes and changes[k] != getattr(challenge, k) for k in ("rules", "ip_terms"))
+    opens_at, closes_at = (changes.get(k, getattr(challenge, k)) for k in ("opens_at", "closes_at"))
+    if opens_at and opens_at >= closes_at:
+        raise ValidationFailed("opens_at", "opens_at must be before closes_at.")
     _apply(challenge, changes)
     _settle_evaluation(challenge, changes)
-    if challenge.opens_at and challenge.opens_at >= challenge.closes_at:
-        raise ValidationFailed("opens_at", "opens_at must be before closes_at.")
     if terms_changed and challenge.status is Status.PUBLISHED:
         challenge.terms_version += 1
     challenge.updated_at = now

@@ -11,7 +11,8 @@ from challenges.services import audit, policy
 
 def get(organisation_id: int, lock: bool = False) -> Organisation:
     """An organisation by id (organisations are public); 404 when there is none."""
-    organisation = db.session.get(Organisation, organisation_id, with_for_update=lock or None)
+    organisation = db.session.get(Organisation, organisation_id, with_for_update=lock or None,
+                                  populate_existing=lock)
     if organisation is None:
         raise NotFound("No such organisation.")
     return organisation

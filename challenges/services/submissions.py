@@ -34,7 +34,6 @@ def submit(actor: User, challenge_id: int, *, title: str, summary: str = "", bod
     _require_open(challenge, at)
     if challenge.limit_reached(_active_count(participation)):
         raise Conflict("You have reached this challenge's submission limit.")
-    _count_submission(challenge, at, +1)
     links = list(links)
     digest = content_sha256(title=title, summary=summary, body=body, links=links)
     submission = Submission(challenge_id=challenge.id, participant_id=actor.id, title=title, summary=summary,
@@ -43,6 +42,7 @@ def submit(actor: User, challenge_id: int, *, title: str, summary: str = "", bod
     db.session.flush()
     _keep_revision(submission, at)
     audit.record(actor, "submission.received", submission, challenge.organisation_id, sha256=digest)
+    _count_submission(challenge, at, +1)  # last: the challenge row stays locked only until the commit
     db.session.commit()
     return submission
 
