@@ -3,6 +3,7 @@ import sys
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from challenges.services import accounts
 
@@ -11,6 +12,7 @@ from challenges.services import accounts
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--display-name", default="Platform admin", show_default=True)
+@with_appcontext
 def create_admin(email: str, password_stdin: bool, display_name: str) -> None:
     """Create a platform admin (or promote an existing account)."""
     if password_stdin:
@@ -24,6 +26,7 @@ def create_admin(email: str, password_stdin: bool, display_name: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Load demo data (idempotent) and print the demo logins."""
     from challenges.demo import seed
