@@ -177,3 +177,18 @@ def test_owner_finalising_twice_while_awarding_finalises_once_with_no_later_awar
     awarded_at = _scalars(app, select(Award.awarded_at).where(Award.challenge_id == challenge.id))
     assert len(awarded_at) == [r.status_code for r in responses].count(201)
     assert not [at for at in awarded_at if at >= finalised_at]
+
+
+def test_participant_retrying_one_key_ten_times_at_once_creates_one_submission(app, api):
+    participant = make_user()
+    challenge = make_challenge(make_organisation(make_user()), "open", max_submissions_per_participant=5)
+    url = f"{api}/challenges/{challenge.id}/submissions"
+    headers = auth_headers(participant) | {"Idempotency-Key": "deadline-retry"}
+    responses = _race(*(partial(requests.post, url, json=ENTRY, headers=headers, timeout=30) for _ in range(10)))
+    statuses = _statuses(responses)
+    assert set(statuses) <= {201, 409} and 201 in statuses
+    assert all(r.headers["Retry-After"] for r in responses if r.status_code == 409)
+    assert len({r.json()["id"] for r in responses if r.status_code == 201}) == 1
+    assert len(_scalars(app, select(Submission.id).where(Submission.participant_id == participant.id))) == 1
+    replay = requests.post(url, json=ENTRY, headers=headers, timeout=30)
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"

@@ -2,6 +2,7 @@
 from challenges.api.blueprint import Blueprint
 
 from challenges.api.guards import guard
+from challenges.api.idempotent import idempotent
 from challenges.auth import authenticated, current_user, login_required
 from challenges.schemas.awards import AwardIn, AwardOut, PayoutIn
 from challenges.schemas.common import PageArgs, ReasonIn, page_of
@@ -21,6 +22,7 @@ def _managed_award(actor, award_id, **_):
 @bp.post("/challenges/<id:challenge_id>/awards")
 @login_required
 @guard(_managed)
+@idempotent
 @bp.arguments(AwardIn)
 @bp.response(201, AwardOut)
 def create_award(data, challenge_id):
@@ -48,6 +50,7 @@ def revoke_award(challenge_id, award_id):
 @bp.post("/awards/<id:award_id>/payout")
 @login_required
 @guard(_managed_award)
+@idempotent
 @bp.arguments(PayoutIn)
 @bp.response(200, AwardOut)
 def pay_award(data, award_id):

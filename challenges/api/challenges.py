@@ -3,6 +3,7 @@ from challenges.api.blueprint import Blueprint, no_body
 
 from challenges.api.conditional import if_match
 from challenges.api.guards import guard
+from challenges.api.idempotent import idempotent
 from challenges.auth import authenticated, current_user, login_required
 from challenges.schemas.awards import ResultOut
 from challenges.schemas.challenges import ChallengeIn, ChallengeListArgs, ChallengeOut, ChallengePatch
@@ -31,6 +32,7 @@ def list_challenges(args):
 
 @bp.post("")
 @login_required
+@idempotent
 @bp.arguments(ChallengeIn)
 @bp.response(201, ChallengeOut)
 def create_challenge(data):

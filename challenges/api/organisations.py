@@ -2,6 +2,7 @@
 from challenges.api.blueprint import Blueprint
 
 from challenges.api.guards import guard
+from challenges.api.idempotent import idempotent
 from challenges.auth import authenticated, current_user, login_required
 from challenges.schemas.common import PageArgs, page_of
 from challenges.schemas.organisations import (
@@ -25,6 +26,7 @@ def _owned(actor, organisation_id, **_):
 
 @bp.post("")
 @login_required
+@idempotent
 @bp.arguments(OrganisationIn)
 @bp.response(201, OrganisationOut)
 def create_organisation(data):

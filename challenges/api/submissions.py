@@ -3,6 +3,7 @@ from challenges.api.blueprint import Blueprint, no_body
 
 from challenges.api.conditional import if_match
 from challenges.api.guards import guard
+from challenges.api.idempotent import idempotent
 from challenges.auth import authenticated, current_user, login_required
 from challenges.schemas.common import PageArgs, ReasonIn, page_of
 from challenges.schemas.submissions import SubmissionIn, SubmissionOut, SubmissionPatch
@@ -29,6 +30,7 @@ def _managed(actor, submission_id, **_):
 @bp.post("/challenges/<id:challenge_id>/submissions")
 @login_required
 @guard(_may_submit)
+@idempotent
 @bp.arguments(SubmissionIn)
 @bp.response(201, SubmissionOut)
 def submit(data, challenge_id):

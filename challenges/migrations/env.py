@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from challenges.dbtypes import UTCDateTime
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -92,6 +94,14 @@ def run_migrations_online():
         return ddl_if is None or ddl_if.dialect in (None, dialect)
 
     conf_args.setdefault("include_object", include_object)
+
+    def render_item(type_, obj, autogen_context):
+        """Write the aware-UTC column type as the plain type it is in the database."""
+        if type_ == "type" and isinstance(obj, UTCDateTime):
+            return "sa.DateTime(timezone=True)"
+        return False
+
+    conf_args.setdefault("render_item", render_item)
 
     connectable = get_engine()
 

@@ -2,6 +2,7 @@
 from challenges.models.accounts import Token, User
 from challenges.models.audit import AuditEntry
 from challenges.models.awards import Award, AwardStatus
+from challenges.models.idempotency import IdempotencyRecord
 from challenges.models.challenges import Challenge, ChallengeTag, Evaluation, Phase, Prize, Status
 from challenges.models.organisations import Membership, Organisation, Role
 from challenges.models.submissions import (
@@ -9,7 +10,7 @@ from challenges.models.submissions import (
 )
 
 __all__ = [
-    "AuditEntry", "Award", "AwardStatus", "Challenge", "ChallengeTag", "Evaluation", "Membership",
+    "AuditEntry", "Award", "AwardStatus", "Challenge", "ChallengeTag", "Evaluation", "IdempotencyRecord", "Membership",
     "Organisation", "Participation", "Phase", "Prize", "Revision", "Role", "Status", "Submission",
     "SubmissionStatus", "Token", "User",
 ]

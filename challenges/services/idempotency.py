@@ -1,0 +1,60 @@
+"""Idempotency keys: a retried POST gets the first answer instead of creating twice."""
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from challenges import clock
+from challenges.errors import Conflict, ValidationFailed
+from challenges.extensions import db
+from challenges.models import IdempotencyRecord, User
+
+LIFETIME = timedelta(hours=24)
+
+
+class InProgress(Conflict):
+    """The first request with this key has not finished yet."""
+
+    headers = {"Retry-After": "1"}
+
+
+def begin(actor: User, key: str, request_sha256: str) -> IdempotencyRecord | None:
+    """The finished record of an earlier identical request, or None after claiming the key."""
+    now = clock.now()
+    db.session.execute(delete(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == actor.id, IdempotencyRecord.key == key,
+        IdempotencyRecord.created_at <= now - LIFETIME))
+    db.session.add(IdempotencyRecord(user_id=actor.id, key=key, request_sha256=request_sha256, created_at=now))
+    try:
+        db.session.commit()
+        return None
+    except IntegrityError:
+        db.session.rollback()
+    record = db.session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == actor.id, IdempotencyRecord.key == key))
+    if record is None:  # the other request failed and let go of the key meanwhile
+        raise InProgress("A request with this Idempotency-Key was just running; send it again.")
+    if record.request_sha256 != request_sha256:
+        raise ValidationFailed("Idempotency-Key", "This key was already used with another request.")
+    if record.status_code is None:
+        raise InProgress("A request with this Idempotency-Key is still running; send it again shortly.")
+    return record
+
+
+def finish(actor: User, key: str, status_code: int, body: str) -> None:
+    """Remember the answer to the request that claimed the key."""
+    record = _claimed(actor, key)
+    record.status_code, record.response_body = status_code, body
+    db.session.commit()
+
+
+def release(actor: User, key: str) -> None:
+    """Forget a key whose request failed, so that a retry runs again."""
+    db.session.rollback()
+    db.session.delete(_claimed(actor, key))
+    db.session.commit()
+
+
+def _claimed(actor: User, key: str) -> IdempotencyRecord:
+    return db.session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == actor.id, IdempotencyRecord.key == key, IdempotencyRecord.status_code.is_(None)))
