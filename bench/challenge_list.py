@@ -1,5 +1,6 @@
 """Benchmark GET /api/v1/challenges: time per page and SQL statements per request as the table grows."""
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -15,8 +16,8 @@ from sqlalchemy import event, func, make_url, select, text  # noqa: E402
 
 from challenges import create_app, pagination  # noqa: E402
 from challenges.extensions import db  # noqa: E402
-from challenges.models import Challenge, Status  # noqa: E402
-from challenges.services.challenges import SORTS  # noqa: E402
+from challenges.models import Challenge, ChallengeTag, Phase, Status  # noqa: E402
+from challenges.services.challenges import SORTS, _phase_filter  # noqa: E402
 from config import Config, database_url  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/challenges_bench"
@@ -28,8 +29,9 @@ WORDS = ["sensor", "battery", "river", "soil", "vaccine", "protein", "drone", "s
          "wind", "forest", "city", "traffic", "crop", "seed", "school", "library", "bridge", "robot",
          "camera", "language", "speech", "image", "network", "market", "credit", "waste", "plastic", "air",
          "noise", "heat", "flood", "fire", "rail", "port", "mine", "glacier", "bee", "coral"]
-FILTERS = [{"phase": "open"}, {"tag": "ai"}, {"tag": "zoology"}, {"q": "battery"}, {"q": "quasar"},
-           {"organisation_id": 1}]
+PHASES = ["open", "upcoming", "closed"]
+FILTERS = [*({"phase": phase} for phase in PHASES), {"tag": "ai"}, {"tag": "zoology"}, {"q": "battery"},
+           {"q": "quasar"}, {"organisation_id": 1}]
 STATEMENTS: list = []
 
 
@@ -125,7 +127,7 @@ def load(n: int) -> float:
 
 
 def deep_cursors() -> dict[str, str]:
-    """For each sort, a cursor 90% of the way down the unfiltered public list."""
+    """Per sort, a cursor 90% down the unfiltered public list; per phase, the one before its last page."""
     public = Challenge.status.in_([Status.PUBLISHED, Status.FINALISED])
     total = db.session.scalar(select(func.count()).where(public))
     cursors = {}
@@ -133,21 +135,32 @@ def deep_cursors() -> dict[str, str]:
         order = [key.desc() if descending else key.asc() for key in keys]
         row = db.session.execute(select(*keys).where(public).order_by(*order).offset(total * 9 // 10).limit(1)).one()
         cursors[sort] = pagination._encode(keys, list(row))  # the service's own cursor format
+    keys = SORTS["-created_at"][0]
+    for phase in PHASES:  # newest first, the 11th-oldest challenge of the phase: 10 items are left
+        rows = db.session.execute(select(*keys).where(_phase_filter(None, Phase(phase)))
+                                  .order_by(*[key.asc() for key in keys]).limit(11)).all()
+        cursors[phase] = pagination._encode(keys, list(rows[-1]))
     db.session.remove()
     return cursors
 
 
-def matches(n: int) -> str:
+def matches() -> str:
     """How many challenges each filter selects, to read the timings against."""
-    counts = db.session.execute(text(
-        "SELECT count(*) FILTER (WHERE status = 'published' AND opens_at <= now() AND closes_at > now()),"
-        " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM challenge_tag t WHERE t.challenge_id = c.id AND tag = 'ai')),"
-        " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM challenge_tag t WHERE t.challenge_id = c.id AND tag = 'zoology')),"
-        " count(*) FILTER (WHERE search_text LIKE '%battery%'), count(*) FILTER (WHERE search_text LIKE '%quasar%'),"
-        " count(*) FILTER (WHERE organisation_id = 1) FROM challenge c")).one()
+    conditions = []
+    for key, value in (item for filters in FILTERS for item in filters.items()):
+        conditions.append(func.count().filter({
+            "phase": lambda: _phase_filter(None, Phase(value)),
+            "tag": lambda: Challenge.tag_rows.any(ChallengeTag.tag == value),
+            "q": lambda: Challenge.search_text.contains(value),
+            "organisation_id": lambda: Challenge.organisation_id == value}[key]()))
+    counts = db.session.execute(select(*conditions).select_from(Challenge)).one()
     db.session.remove()
-    names = ["phase=open", "tag=ai", "tag=zoology", "q=battery", "q=quasar", "organisation_id=1"]
-    return ", ".join(f"{name}: {count:,}" for name, count in zip(names, counts))
+    return ", ".join(f"{label(filters)}: {count:,}" for filters, count in zip(FILTERS, counts))
+
+
+def label(filters: dict) -> str:
+    """A filter as it appears in the query string."""
+    return "&".join(f"{key}={value}" for key, value in filters.items())
 
 
 def record(conn, cursor, statement, parameters, context, executemany) -> None:
@@ -160,37 +173,47 @@ def url_for(params: dict, limit: int, cursor: str | None) -> str:
     return "/api/v1/challenges?" + urlencode({**params, "limit": limit, **({"cursor": cursor} if cursor else {})})
 
 
+class Failed(Exception):
+    """A list request answered something other than 200."""
+
+
 def get(client, url: str) -> dict:
-    """GET a list page, insisting on 200."""
+    """GET a list page; Failed unless it answers 200."""
     response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code, response.get_data(as_text=True)[:300])
+    if response.status_code != 200:
+        raise Failed(f"HTTP {response.status_code}")
     return response.get_json()
 
 
-def explain(app, statement: str, parameters) -> tuple[str, int, float]:
-    """EXPLAIN ANALYZE the list query: its node chain, the rows its scans read, and its execution ms."""
+def explain(app, statement: str, parameters) -> dict:
+    """EXPLAIN (ANALYZE, BUFFERS) the list query: node chain, rows its scans read, pages touched, ms."""
     with app.app_context(), db.engine.connect() as connection:
-        plan = connection.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters).scalar()[0]
+        plan = connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement,
+                                          parameters).scalar()[0]
     nodes, read = [], 0
 
     def walk(node):
         nonlocal read
         nodes.append(node["Node Type"] + (f" {node['Index Name']}" if "Index Name" in node else ""))
-        if node["Node Type"].endswith("Scan") and node["Node Type"] != "Bitmap Index Scan":
+        if node["Node Type"].endswith("Scan"):
             read += (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * node["Actual Loops"]
         for child in node.get("Plans", []):
             walk(child)
 
     walk(plan["Plan"])
-    return " > ".join(nodes[:4]), read, plan["Execution Time"]
+    pages = plan["Plan"]["Shared Hit Blocks"] + plan["Plan"]["Shared Read Blocks"]
+    return {"plan": " > ".join(nodes[:4]), "read": read, "pages": pages, "db": plan["Execution Time"]}
 
 
 def measure(app, client, params: dict, cursor: str | None, pages: int, budget: float) -> dict:
     """Time one list request (median, p95), count its statements at limit 5 and 100, and explain it."""
-    for _ in range(pages - 1):  # follow next_cursor to the page asked for
-        cursor = get(client, url_for(params, 20, cursor))["next_cursor"]
-    url, times, started = url_for(params, 20, cursor), [], time.perf_counter()
-    get(client, url)  # warm-up
+    try:
+        for _ in range(pages - 1):  # follow next_cursor to the page asked for
+            cursor = get(client, url_for(params, 20, cursor))["next_cursor"]
+        url, times, started = url_for(params, 20, cursor), [], time.perf_counter()
+        items = len(get(client, url)["items"])  # warm-up
+    except Failed as error:
+        return {"error": str(error)}
     while len(times) < 50 and (len(times) < 5 or time.perf_counter() - started < budget):
         begin = time.perf_counter()
         get(client, url)
@@ -202,11 +225,9 @@ def measure(app, client, params: dict, cursor: str | None, pages: int, budget: f
         counts.append(len(STATEMENTS))
     STATEMENTS.clear()
     get(client, url)
-    statement, parameters = STATEMENTS[0]
-    plan, read, db_ms = explain(app, statement, parameters)
-    p95 = statistics.quantiles(times, n=20)[-1] if len(times) >= 2 else times[0]
-    return {"median": statistics.median(times), "p95": p95, "db": db_ms, "statements": counts,
-            "read": read, "plan": plan}
+    p95 = statistics.quantiles(times, n=20)[-1]
+    return {"items": items, "median": statistics.median(times), "p95": p95, "statements": counts,
+            **explain(app, *STATEMENTS[0])}
 
 
 def cases(cursors: dict[str, str]) -> list[tuple[str, dict, str | None, int]]:
@@ -216,16 +237,41 @@ def cases(cursors: dict[str, str]) -> list[tuple[str, dict, str | None, int]]:
         out += [(f"{sort} first", {"sort": sort}, None, 1), (f"{sort} page 5", {"sort": sort}, None, 5),
                 (f"{sort} deep (90%)", {"sort": sort}, cursors[sort], 1)]
     for filters in FILTERS:
-        label = "&".join(f"{k}={v}" for k, v in filters.items())
         for sort in SORTS:
-            out += [(f"{label} {sort} first", {**filters, "sort": sort}, None, 1),
-                    (f"{label} {sort} deep", {**filters, "sort": sort}, cursors[sort], 1)]
+            out += [(f"{label(filters)} {sort} first", {**filters, "sort": sort}, None, 1),
+                    (f"{label(filters)} {sort} deep", {**filters, "sort": sort}, cursors[sort], 1)]
+        if "phase" in filters:
+            out.append((f"{label(filters)} -created_at last page", filters, cursors[filters["phase"]], 1))
     return out
 
 
 def size_label(n: int) -> str:
     """1000 -> 1k, 1000000 -> 1M."""
     return f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k" if n >= 1000 else str(n)
+
+
+def line(name: str, r: dict) -> str:
+    """One row of a size's table."""
+    if "error" in r:
+        return f"{name:<40}{r['error']:>14}"
+    return (f"{name:<40}{r['items']:>6}{r['median']:>8.1f}{r['p95']:>8.1f}{r['db']:>8.2f}{r['pages']:>7,}"
+            f"{r['read']:>9,}{r['statements'][0]:>6}/{r['statements'][1]:<4} {r['plan']}")
+
+
+def summary(results: dict, sizes: list[int]) -> None:
+    """Median ms, database ms and pages per size; GROWS when the largest size touches > 2x the pages of the next."""
+    print("\n== per size: HTTP median ms | EXPLAIN ms | pages touched" + (
+        f"   (GROWS: {size_label(sizes[-1])} touches > 2x the pages of {size_label(sizes[-2])}, + 50)"
+        if len(sizes) > 1 else ""))
+    print(f"{'case':<40}" + "".join(f"{size_label(n) + suffix:>9}" for suffix in (" ms", " db", " pg") for n in sizes))
+    for name in results[sizes[0]]:
+        row = [results[n][name] for n in sizes]
+        if any("error" in r for r in row):
+            print(f"{name:<40}" + "".join(f"{r.get('error', 'ok'):>9}" for r in row))
+            continue
+        grows = len(row) > 1 and row[-1]["pages"] > 2 * row[-2]["pages"] + 50
+        print(f"{name:<40}" + "".join(f"{r['median']:>9.1f}" for r in row) + "".join(f"{r['db']:>9.2f}" for r in row)
+              + "".join(f"{r['pages']:>9,}" for r in row) + ("  GROWS" if grows else ""))
 
 
 def main() -> None:
@@ -243,28 +289,22 @@ def main() -> None:
         LOG_LEVEL = "WARNING"
 
     app, results = create_app(BenchConfig), {}
+    logging.getLogger("challenges.errors").setLevel(logging.CRITICAL)  # a 500 shows in the table, not as a traceback
     client = app.test_client()
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", record)
-    header = f"{'case':<44}{'med ms':>8}{'p95 ms':>8}{'db ms':>8}  stmts@5/100 {'rows read':>10}  plan (EXPLAIN ANALYZE)"
+    header = (f"{'case':<40}{'items':>6}{'med ms':>8}{'p95 ms':>8}{'db ms':>8}{'pages':>7}{'rows':>9}"
+              f"  stmts@5/100  plan (EXPLAIN ANALYZE, first nodes)")
     for n in sizes:
         with app.app_context():
             seconds = load(n)
-            cursors, counts = deep_cursors(), matches(n)
+            cursors, counts = deep_cursors(), matches()
         print(f"\n== {n:,} challenges (loaded in {seconds:.0f} s); matches: {counts}\n{header}", flush=True)
         results[n] = {}
         for name, params, cursor, page in cases(cursors):
-            r = results[n][name] = measure(app, client, params, cursor, page, args.budget)
-            print(f"{name:<44}{r['median']:>8.1f}{r['p95']:>8.1f}{r['db']:>8.1f}  {r['statements'][0]:>5}/"
-                  f"{r['statements'][1]:<5} {r['read']:>10,}  {r['plan']}", flush=True)
-    print("\n== median ms and rows read per size (GROWS: > 2x the smallest size and > 2 ms more)")
-    print(f"{'case':<44}" + "".join(f"{size_label(n) + ' ms':>9}" for n in sizes)
-          + "".join(f"{size_label(n) + ' rows':>12}" for n in sizes))
-    for name in results[sizes[0]]:
-        first, last = results[sizes[0]][name]["median"], results[sizes[-1]][name]["median"]
-        flag = "  GROWS" if last > 2 * first and last - first > 2 else ""
-        print(f"{name:<44}" + "".join(f"{results[n][name]['median']:>9.1f}" for n in sizes)
-              + "".join(f"{results[n][name]['read']:>12,}" for n in sizes) + flag)
+            results[n][name] = measure(app, client, params, cursor, page, args.budget)
+            print(line(name, results[n][name]), flush=True)
+    summary(results, sizes)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ class Challenge(db.Model):
         Index("ix_challenge_closes", "closes_at", "id"),
         Index("ix_challenge_prize_total", "prize_total", "id"),
         Index("ix_challenge_organisation", "organisation_id", "created_at", "id"),
+        Index("ix_challenge_organisation_closes", "organisation_id", "closes_at", "id"),
+        Index("ix_challenge_organisation_prize_total", "organisation_id", "prize_total", "id"),
         Index("ix_challenge_search", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
         CheckConstraint("closes_at > opens_at", name="opens_before_close"),

@@ -171,8 +171,8 @@ def _phase_filter(actor: User | None, phase: Phase | None):
     match phase:
         case None:
             return Challenge.status.in_([Status.PUBLISHED, Status.FINALISED])
-        case Phase.UPCOMING:
-            return published & (Challenge.opens_at > now)
+        case Phase.UPCOMING:  # closes_at > opens_at always; saying so lets the deadline index bound the scan
+            return published & (Challenge.opens_at > now) & (Challenge.closes_at > now)
         case Phase.OPEN:
             return published & (Challenge.opens_at <= now) & (Challenge.closes_at > now)
         case Phase.CLOSED:

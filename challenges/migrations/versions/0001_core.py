@@ -91,6 +91,9 @@ def upgrade():
         batch_op.create_index('ix_challenge_closes', ['closes_at', 'id'], unique=False)
         batch_op.create_index('ix_challenge_created', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_challenge_organisation', ['organisation_id', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_challenge_organisation_closes', ['organisation_id', 'closes_at', 'id'], unique=False)
+        batch_op.create_index('ix_challenge_organisation_prize_total', ['organisation_id', 'prize_total', 'id'],
+                              unique=False)
         batch_op.create_index('ix_challenge_prize_total', ['prize_total', 'id'], unique=False)
 
     if postgresql:
@@ -257,6 +260,8 @@ def downgrade():
     op.drop_table('membership')
     with op.batch_alter_table('challenge', schema=None) as batch_op:
         batch_op.drop_index('ix_challenge_prize_total')
+        batch_op.drop_index('ix_challenge_organisation_prize_total')
+        batch_op.drop_index('ix_challenge_organisation_closes')
         batch_op.drop_index('ix_challenge_organisation')
         batch_op.drop_index('ix_challenge_created')
         batch_op.drop_index('ix_challenge_closes')
