@@ -50,12 +50,9 @@ def _clean(app):
     clock.set_source(None)
     with app.app_context():
         tables = [f'"{table.name}"' for table in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(text(f"DELETE FROM {table}"))
+        with db.engine.begin() as connection:  # DELETE beats TRUNCATE on tables this small
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture
