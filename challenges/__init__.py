@@ -7,7 +7,7 @@ from challenges import errors
 from challenges.api import register_blueprints
 from challenges.api.conditional import add_etag
 from challenges.extensions import api, db, migrate
-from challenges.hooks import add_security_headers, require_json_body
+from challenges.hooks import add_security_headers, limit_body_size
 from challenges.urls import IdConverter, id_schema, reject_impossible_ids
 
 
@@ -31,7 +31,7 @@ def create_app(config: type | None = None) -> Flask:
     api.register_converter(IdConverter, id_schema)
     register_blueprints(api)
     errors.init_app(app)
-    app.before_request(require_json_body)
+    app.before_request(limit_body_size)
     app.after_request(add_etag)
     app.after_request(add_security_headers)
     from challenges.cli import register_commands

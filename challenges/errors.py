@@ -43,6 +43,10 @@ class Conflict(AppError):
     status, title = 409, "Conflict"
 
 
+class UnsupportedMediaType(AppError):
+    status, title = 415, "Unsupported media type"
+
+
 class PreconditionFailed(AppError):
     status, title = 412, "Precondition failed"
 

@@ -1,27 +1,13 @@
-"""Request and response hooks: JSON bodies only, and the headers every response carries."""
+"""Request and response hooks: the body size limit, and the headers every response carries."""
 from flask import Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from challenges.errors import AppError
 
-JSON_TYPES = {"application/json"}
-
-
-class UnsupportedMediaType(AppError):
-    status, title = 415, "Unsupported media type"
-
-
-def require_json_body() -> None:
-    """A request body must be JSON and within the size limit, whether or not the endpoint reads it."""
+def limit_body_size() -> None:
+    """Refuse an oversized body by its Content-Length, whether or not the endpoint reads it."""
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length and limit and request.content_length > limit:
         raise RequestEntityTooLarge()
-    if request.method in ("POST", "PUT", "PATCH") and _has_body() and request.mimetype not in JSON_TYPES:
-        raise UnsupportedMediaType("Send the body as application/json.")
-
-
-def _has_body() -> bool:
-    return bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
 
 
 def add_security_headers(response: Response) -> Response:

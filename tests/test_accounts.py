@@ -7,10 +7,18 @@ def _register(client, email="Ann@Example.com", password="long enough password", 
     return client.post("/api/v1/users", json={"email": email, "password": password, "display_name": name})
 
 
-def test_anonymous_registers_and_gets_public_user(client):
-    response = _register(client)
+def test_anonymous_registers_and_sees_own_account(client):
+    response = _register(client, name="  Ann  ")
     assert response.status_code == 201
-    assert set(response.json) == {"id", "display_name", "created_at"}
+    assert response.json | {"id": 0, "created_at": ""} == {
+        "id": 0, "display_name": "Ann", "created_at": "", "email": "ann@example.com", "is_admin": False,
+        "memberships": []}
+
+
+def test_anonymous_registers_blank_name_gets_422(client):
+    response = _register(client, name="   ")
+    assert response.status_code == 422 and "display_name" in response.json["errors"]
+    assert count(User) == 0
 
 
 def test_anonymous_registers_taken_email_in_other_case_gets_409(client):

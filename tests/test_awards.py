@@ -130,3 +130,15 @@ def test_anonymous_reads_winner_only_when_challenge_publishes_winners(client):
     result = client.get(f"/api/v1/challenges/{challenge.id}/results").json["items"][0]
     assert result["submission"] is None
     assert result["participant"] == {"id": alice.id, "display_name": alice.display_name}
+
+
+def test_anonymous_lists_awards_without_cancelled_ones(client, closed):
+    manager, challenge, (alice_entry, bob_entry) = closed
+    kept = make_award(challenge, challenge.prize_ids[0], alice_entry, manager)
+    dropped = make_award(challenge, challenge.prize_ids[1], bob_entry, manager)
+    client.post(f"/api/v1/challenges/{challenge.id}/finalise", headers=auth_headers(manager))
+    client.post(f"/api/v1/awards/{dropped.id}/cancel", headers=auth_headers(manager), json={"reason": "Private"})
+    public = client.get(f"/api/v1/challenges/{challenge.id}/awards").json["items"]
+    assert [a["id"] for a in public] == [kept.id]
+    members = client.get(f"/api/v1/challenges/{challenge.id}/awards", headers=auth_headers(manager)).json["items"]
+    assert {a["id"] for a in members} == {kept.id, dropped.id}

@@ -37,3 +37,13 @@ def test_anonymous_unknown_path_gets_problem_json(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.json["status"] == 404 and response.json["title"]
+
+
+def test_anonymous_posts_wrong_media_type_gets_401_first(client):
+    response = client.post("/api/v1/challenges", data="title=x", content_type="text/plain")
+    assert response.status_code == 401
+
+
+def test_anonymous_queries_with_nul_character_gets_422(client):
+    response = client.get("/api/v1/challenges?q=a%00b")
+    assert response.status_code == 422 and "q" in response.json["errors"]

@@ -167,3 +167,12 @@ def test_timestamps_are_utc_whatever_the_input_offset(client, time_machine):
         "organisation_id": organisation.id, "title": "T", "closes_at": "2030-02-01T14:00:00+02:00"})
     assert response.json["closes_at"] == "2030-02-01T12:00:00+00:00"
     assert datetime.fromisoformat(response.json["closes_at"]) == datetime(2030, 2, 1, 12, tzinfo=UTC)
+
+
+def test_participant_sends_unchanged_content_and_gets_no_new_revision(client, world):
+    _, _, participant, challenge = world
+    receipt = _submit(client, challenge, participant).json
+    same = client.patch(f"/api/v1/submissions/{receipt['id']}", headers=auth_headers(participant),
+                        json={"title": BODY["title"]})
+    assert same.status_code == 200 and same.json["revision"] == 1
+    assert count(Revision) == 1

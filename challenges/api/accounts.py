@@ -2,7 +2,7 @@
 from challenges.api.blueprint import Blueprint
 
 from challenges.auth import bearer_token, current_user, login_required
-from challenges.schemas.accounts import MeOut, TokenIn, TokenOut, UserIn, UserOut
+from challenges.schemas.accounts import MeOut, TokenIn, TokenOut, UserIn
 from challenges.services import accounts
 
 bp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Users and tokens.")
@@ -10,7 +10,7 @@ bp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Users an
 
 @bp.post("/users")
 @bp.arguments(UserIn)
-@bp.response(201, UserOut)
+@bp.response(201, MeOut)
 def register(data):
     """Create an account."""
     return accounts.register(**data)

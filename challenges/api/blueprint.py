@@ -2,7 +2,9 @@
 import json
 
 import flask_smorest
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from challenges.errors import UnsupportedMediaType
 
 from challenges.schemas.common import Schema
 
@@ -11,6 +13,9 @@ class JsonParser(FlaskParser):
     """Like webargs' parser, but bodies nested too deeply or with absurd numbers are 400, not 500."""
 
     def _raw_load_json(self, req):
+        # Checked here, after authentication and the path's checks, so 401, 404 and 403 come first.
+        if (req.content_length or req.headers.get("Transfer-Encoding") == "chunked") and not is_json_request(req):
+            raise UnsupportedMediaType("Send the body as application/json.")
         try:
             return super()._raw_load_json(req)
         except json.JSONDecodeError:

@@ -51,7 +51,7 @@ def get_challenge(challenge_id):
 @bp.patch("/<id:challenge_id>")
 @login_required
 @guard(_managed)
-@if_match(challenges.get, ChallengeOut)
+@if_match(challenges.locked_for_edit, ChallengeOut)
 @bp.arguments(ChallengePatch)
 @bp.response(200, ChallengeOut)
 def update_challenge(data, challenge_id):

@@ -59,7 +59,7 @@ def get_submission(submission_id):
 @bp.patch("/submissions/<id:submission_id>")
 @login_required
 @guard(_authored)
-@if_match(submissions.visible, SubmissionOut)
+@if_match(submissions.locked_own, SubmissionOut)
 @bp.arguments(SubmissionPatch)
 @bp.response(200, SubmissionOut)
 def revise(data, submission_id):

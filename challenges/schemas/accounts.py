@@ -2,15 +2,22 @@
 from marshmallow import fields, validate
 
 from challenges.models import Role
-from challenges.schemas.common import Schema, text
+from challenges.schemas.common import Schema, name, text
+
+
+class LowerEmail(fields.Email):
+    """An email address, trimmed and lower-cased before its length is checked."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
 
 
 class UserIn(Schema):
     """Registration."""
 
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = LowerEmail(required=True, validate=validate.Length(max=254))
     password = text(1024, required=True, min_length=10)
-    display_name = text(100, required=True, min_length=1)
+    display_name = name(100)
 
 
 class UserOut(Schema):

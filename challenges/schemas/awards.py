@@ -3,7 +3,7 @@ from marshmallow import fields
 
 from challenges.models import AwardStatus
 from challenges.schemas.challenges import PrizeOut
-from challenges.schemas.common import Schema, UserRef, ident, text
+from challenges.schemas.common import Schema, UserRef, ident, name
 
 
 class AwardIn(Schema):
@@ -16,7 +16,7 @@ class AwardIn(Schema):
 class PayoutIn(Schema):
     """The payment's reference."""
 
-    reference = text(200, required=True, min_length=1)
+    reference = name(200)
 
 
 class AwardOut(Schema):

@@ -3,7 +3,7 @@ from iso4217 import Currency
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from challenges.models import Evaluation, Phase, Status
-from challenges.schemas.common import MAX_INT, Schema, flag, ident, text, when
+from challenges.schemas.common import MAX_INT, Schema, flag, ident, name, text, when
 
 CURRENCIES = sorted(c.code for c in Currency if c.code not in ("XXX", "XTS"))
 METRICS = ["accuracy", "f1_macro", "mae", "rmse", "log_loss", "roc_auc"]
@@ -22,7 +22,7 @@ class PrizeSchema(Schema):
 
     id = ident(allow_none=True)
     rank = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
-    title = text(200, required=True, min_length=1)
+    title = name(200)
     reward = fields.Nested(Money, allow_none=True, load_default=None)
     description = text(5000)
 
@@ -57,7 +57,7 @@ class ChallengeIn(Schema):
     """A new challenge (a draft)."""
 
     organisation_id = ident(required=True)
-    title = text(200, required=True, min_length=1)
+    title = name(200)
     summary = text(1000)
     description = text(100_000)
     rules = text(100_000)

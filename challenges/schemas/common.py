@@ -1,4 +1,5 @@
 """Building blocks shared by the schemas: strict fields, pages, references to users."""
+from collections.abc import Mapping
 from datetime import UTC
 
 import marshmallow as ma
@@ -16,7 +17,7 @@ class Schema(ma.Schema):
 
     @pre_load
     def _storable_strings(self, data, **kwargs):
-        if isinstance(data, dict):
+        if isinstance(data, Mapping):
             bad = {key: ["Contains NUL or unpaired surrogate characters."]
                    for key, value in data.items() if not (_storable(key) and _storable(value))}
             if bad:
@@ -42,6 +43,18 @@ def _storable(value) -> bool:
 def text(max_length: int, *, required: bool = False, min_length: int = 0, **kwargs) -> fields.String:
     """A string with a documented maximum length."""
     return fields.String(required=required, validate=validate.Length(min=min_length, max=max_length), **kwargs)
+
+
+class Trimmed(fields.String):
+    """A string without leading or trailing whitespace (checked for length after trimming)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def name(max_length: int, **kwargs) -> Trimmed:
+    """A required one-line name or title, trimmed, never blank."""
+    return Trimmed(required=True, validate=validate.Length(min=1, max=max_length), **kwargs)
 
 
 def reason() -> fields.String:

@@ -2,13 +2,13 @@
 from marshmallow import fields, validate
 
 from challenges.models import Role
-from challenges.schemas.common import Schema, UserRef, text
+from challenges.schemas.common import Schema, UserRef, name, text
 
 
 class OrganisationIn(Schema):
     """A new organisation."""
 
-    name = text(200, required=True, min_length=1)
+    name = name(200)
     description = text(10000)
     website = fields.URL(allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=500))
 

@@ -2,13 +2,13 @@
 from marshmallow import ValidationError, fields, validate, validates
 
 from challenges.models import SubmissionStatus
-from challenges.schemas.common import Schema, UserRef, flag, text
+from challenges.schemas.common import Schema, Trimmed, UserRef, flag, name, text
 
 
 class SubmissionIn(Schema):
     """A new submission; the terms must be accepted."""
 
-    title = text(200, required=True, min_length=1)
+    title = name(200)
     summary = text(1000)
     body = text(200_000)
     links = fields.List(fields.URL(schemes={"http", "https"}, validate=validate.Length(max=2000)),
@@ -24,7 +24,7 @@ class SubmissionIn(Schema):
 class SubmissionPatch(Schema):
     """Changes to a submission's content."""
 
-    title = text(200, min_length=1)
+    title = Trimmed(validate=validate.Length(min=1, max=200))
     summary = text(1000)
     body = text(200_000)
     links = fields.List(fields.URL(schemes={"http", "https"}, validate=validate.Length(max=2000)),

@@ -42,16 +42,18 @@ def for_challenge(actor: User | None, challenge_id: int, limit: int, cursor: str
     """A challenge's awards: members at any time, everyone once finalised."""
     challenge = _with_visible_awards(actor, challenge_id)
     query = select(Award).where(Award.challenge_id == challenge.id)
+    if not policy.is_member(actor, challenge.organisation_id):  # why an award was cancelled stays private
+        query = query.where(Award.status != AwardStatus.CANCELLED)
     return pagination.paginate(query, [Award.id], limit, cursor)
 
 
 def revoke(actor: User, challenge_id: int, award_id: int) -> None:
     """Revoke an award before finalisation; the prize and the submission are free again."""
     _with_visible_awards(actor, challenge_id)
-    challenge = challenges.manageable(actor, challenge_id, lock=True)
     award = db.session.get(Award, award_id)
-    if award is None or award.challenge_id != challenge.id:
+    if award is None or award.challenge_id != challenge_id:
         raise NotFound("No such award.")
+    challenge = challenges.manageable(actor, challenge_id, lock=True)
     if challenge.status is not Status.PUBLISHED:
         raise Conflict("Awards cannot be revoked after finalisation.")
     audit.record(actor, "award.revoked", award, challenge.organisation_id,

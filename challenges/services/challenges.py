@@ -35,6 +35,11 @@ def manageable(actor: User | None, challenge_id: int, lock: bool = False) -> Cha
     return visible(actor, challenge_id, lock=True) if lock else challenge
 
 
+def locked_for_edit(actor: User, challenge_id: int) -> Challenge:
+    """A challenge the actor runs, locked until the commit (so If-Match is checked against the row that is written)."""
+    return manageable(actor, challenge_id, lock=True)
+
+
 def create(actor: User, *, organisation_id: int, prizes=(), tags=(), **fields) -> Challenge:
     """Draft a challenge for an organisation the actor runs."""
     if db.session.get(Organisation, organisation_id) is None:

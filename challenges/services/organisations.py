@@ -59,9 +59,8 @@ def _owner_count(organisation_id: int) -> int:
 
 def set_member(actor: User, organisation_id: int, user_id: int, role: Role) -> Membership:
     """Add a member or change their role; the last owner stays an owner."""
-    get(organisation_id)
-    policy.require_owner(actor, organisation_id)
     organisation = get(organisation_id, lock=True)  # serialises role changes: never zero owners
+    policy.require_owner(actor, organisation_id)
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
@@ -82,9 +81,8 @@ def set_member(actor: User, organisation_id: int, user_id: int, role: Role) -> M
 
 def remove_member(actor: User, organisation_id: int, user_id: int) -> None:
     """Remove a member; the last owner cannot be removed."""
-    get(organisation_id)
-    policy.require_owner(actor, organisation_id)
     organisation = get(organisation_id, lock=True)
+    policy.require_owner(actor, organisation_id)
     membership = db.session.get(Membership, (organisation_id, user_id))
     if membership is None:
         raise NotFound("No such member.")

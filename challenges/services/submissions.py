@@ -127,6 +127,14 @@ def _authored(actor: User, submission_id: int) -> Submission:
     return submission
 
 
+def locked_own(actor: User, submission_id: int) -> Submission:
+    """The actor's own submission, its challenge and then itself locked until the commit."""
+    submission = _authored(actor, submission_id)
+    challenges.visible(actor, submission.challenge_id, lock=True)
+    _lock(submission)
+    return submission
+
+
 def _lock(submission: Submission) -> None:
     """Re-read the submission under a row lock; locks are always taken challenge first."""
     db.session.refresh(submission, with_for_update=True)
@@ -134,16 +142,19 @@ def _lock(submission: Submission) -> None:
 
 def revise(actor: User, submission_id: int, **changes) -> Submission:
     """Edit a submission while the challenge is open: a new revision with its SHA-256."""
-    submission = _authored(actor, submission_id)
-    _lock(submission)
+    submission = locked_own(actor, submission_id)
     at = clock.now()
     _require_open(submission.challenge, at)
     if submission.status is not SubmissionStatus.SUBMITTED:
         raise Conflict(f"A {submission.status} submission cannot be edited.")
-    for field, value in changes.items():
-        setattr(submission, field, list(value) if field == "links" else value)
-    submission.content_sha256 = content_sha256(
-        title=submission.title, summary=submission.summary, body=submission.body, links=submission.links)
+    content = {field: getattr(submission, field) for field in ("title", "summary", "body", "links")}
+    content |= {field: list(value) if field == "links" else value for field, value in changes.items()}
+    digest = content_sha256(**content)
+    if digest == submission.content_sha256:
+        return submission  # nothing changed: no new revision
+    for field, value in content.items():
+        setattr(submission, field, value)
+    submission.content_sha256 = digest
     submission.revision += 1
     submission.updated_at = at
     _keep_revision(submission, at)

@@ -29,7 +29,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_record')),
     sa.UniqueConstraint('user_id', 'key', name=op.f('uq_idempotency_record_user_id_key'))
     )
+    op.create_index('ix_idempotency_record_created', 'idempotency_record', ['created_at'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_idempotency_record_created', table_name='idempotency_record')
     op.drop_table('idempotency_record')
