@@ -11,17 +11,9 @@ from challenges.services import awards, challenges
 bp = Blueprint("awards", __name__, url_prefix="/api/v1", description="Awards and payouts.")
 
 
-def _managed(actor, challenge_id, **_):
-    challenges.manageable(actor, challenge_id)
-
-
-def _managed_award(actor, award_id, **_):
-    awards.manageable(actor, award_id)
-
-
 @bp.post("/challenges/<id:challenge_id>/awards")
 @login_required
-@guard(_managed)
+@guard(challenges.manageable)
 @idempotent
 @bp.arguments(AwardIn)
 @bp.response(201, AwardOut)
@@ -49,7 +41,7 @@ def revoke_award(challenge_id, award_id):
 
 @bp.post("/awards/<id:award_id>/payout")
 @login_required
-@guard(_managed_award)
+@guard(awards.manageable)
 @idempotent
 @bp.arguments(PayoutIn)
 @bp.response(200, AwardOut)
@@ -60,7 +52,7 @@ def pay_award(data, award_id):
 
 @bp.post("/awards/<id:award_id>/cancel")
 @login_required
-@guard(_managed_award)
+@guard(awards.manageable)
 @bp.arguments(ReasonIn)
 @bp.response(200, AwardOut)
 def cancel_award(data, award_id):

@@ -13,10 +13,6 @@ from challenges.services import awards, challenges, lifecycle
 bp = Blueprint("challenges", __name__, url_prefix="/api/v1/challenges", description="Challenges.")
 
 
-def _managed(actor, challenge_id, **_):
-    challenges.manageable(actor, challenge_id)
-
-
 class ChallengeQuery(ChallengeListArgs, PageArgs):
     """Paging, filters and sort of the challenge list."""
 
@@ -50,7 +46,7 @@ def get_challenge(challenge_id):
 
 @bp.patch("/<id:challenge_id>")
 @login_required
-@guard(_managed)
+@guard(challenges.manageable)
 @if_match(challenges.locked_for_edit, ChallengeOut)
 @bp.arguments(ChallengePatch)
 @bp.response(200, ChallengeOut)
@@ -69,7 +65,7 @@ def delete_challenge(challenge_id):
 
 @bp.post("/<id:challenge_id>/publish")
 @login_required
-@guard(_managed)
+@guard(challenges.manageable)
 @no_body(bp)
 @bp.response(200, ChallengeOut)
 def publish_challenge(_body, challenge_id):
@@ -79,7 +75,7 @@ def publish_challenge(_body, challenge_id):
 
 @bp.post("/<id:challenge_id>/cancel")
 @login_required
-@guard(_managed)
+@guard(challenges.manageable)
 @bp.arguments(ReasonIn)
 @bp.response(200, ChallengeOut)
 def cancel_challenge(data, challenge_id):
@@ -89,7 +85,7 @@ def cancel_challenge(data, challenge_id):
 
 @bp.post("/<id:challenge_id>/finalise")
 @login_required
-@guard(_managed)
+@guard(challenges.manageable)
 @no_body(bp)
 @bp.response(200, ChallengeOut)
 def finalise_challenge(_body, challenge_id):

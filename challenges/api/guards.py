@@ -5,12 +5,12 @@ from challenges.auth import current_user
 
 
 def guard(check):
-    """Run check(actor, **path_args) before the view (and before its body is parsed)."""
+    """Run check(actor, first path id), a service function, before the view parses its body."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            check(current_user(), **kwargs)
+            check(current_user(), next(iter(kwargs.values())))
             return view(*args, **kwargs)
 
         return wrapper

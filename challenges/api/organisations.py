@@ -8,20 +8,10 @@ from challenges.schemas.common import PageArgs, page_of
 from challenges.schemas.organisations import (
     AuditEntryOut, MemberOut, OrganisationIn, OrganisationOut, OrganisationPatch, RoleIn,
 )
-from challenges.services import audit, organisations, policy
+from challenges.services import audit, organisations
 
 bp = Blueprint("organisations", __name__, url_prefix="/api/v1/organisations",
                description="Organisations, members and the audit log.")
-
-
-def _managed(actor, organisation_id, **_):
-    organisations.get(organisation_id)
-    policy.require_manager(actor, organisation_id)
-
-
-def _owned(actor, organisation_id, **_):
-    organisations.get(organisation_id)
-    policy.require_owner(actor, organisation_id)
 
 
 @bp.post("")
@@ -44,7 +34,7 @@ def get_organisation(organisation_id):
 
 @bp.patch("/<id:organisation_id>")
 @login_required
-@guard(_managed)
+@guard(organisations.managed)
 @bp.arguments(OrganisationPatch(partial=True))
 @bp.response(200, OrganisationOut)
 def update_organisation(data, organisation_id):
@@ -63,7 +53,7 @@ def list_members(args, organisation_id):
 
 @bp.put("/<id:organisation_id>/members/<id:user_id>")
 @login_required
-@guard(_owned)
+@guard(organisations.owned)
 @bp.arguments(RoleIn)
 @bp.response(200, MemberOut)
 def set_member(data, organisation_id, user_id):
@@ -81,9 +71,9 @@ def remove_member(organisation_id, user_id):
 
 @bp.get("/<id:organisation_id>/audit")
 @login_required
+@guard(organisations.managed)
 @bp.arguments(PageArgs, location="query")
 @bp.response(200, page_of(AuditEntryOut))
 def audit_log(args, organisation_id):
     """The organisation's audit log, newest first (owners, managers)."""
-    organisations.get(organisation_id)
     return audit.for_organisation(current_user(), organisation_id, **args)

@@ -7,29 +7,14 @@ from challenges.api.idempotent import idempotent
 from challenges.auth import authenticated, current_user, login_required
 from challenges.schemas.common import PageArgs, ReasonIn, page_of
 from challenges.schemas.submissions import SubmissionIn, SubmissionOut, SubmissionPatch
-from challenges.services import challenges, policy, submissions
+from challenges.services import submissions
 
 bp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="Submissions.")
 
 
-def _may_submit(actor, challenge_id, **_):
-    challenge = challenges.visible(actor, challenge_id)
-    policy.require(policy.may_submit(actor, challenge), "Members of the organisation cannot submit to its challenges.")
-
-
-def _authored(actor, submission_id, **_):
-    submission = submissions.visible(actor, submission_id)
-    policy.require(submission.participant_id == actor.id, "Only the author may change a submission.")
-
-
-def _managed(actor, submission_id, **_):
-    submission = submissions.visible(actor, submission_id)
-    challenges.manageable(actor, submission.challenge_id)
-
-
 @bp.post("/challenges/<id:challenge_id>/submissions")
 @login_required
-@guard(_may_submit)
+@guard(submissions.submittable)
 @idempotent
 @bp.arguments(SubmissionIn)
 @bp.response(201, SubmissionOut)
@@ -58,7 +43,7 @@ def get_submission(submission_id):
 
 @bp.patch("/submissions/<id:submission_id>")
 @login_required
-@guard(_authored)
+@guard(submissions.authored)
 @if_match(submissions.locked_own, SubmissionOut)
 @bp.arguments(SubmissionPatch)
 @bp.response(200, SubmissionOut)
@@ -69,7 +54,7 @@ def revise(data, submission_id):
 
 @bp.post("/submissions/<id:submission_id>/withdraw")
 @login_required
-@guard(_authored)
+@guard(submissions.authored)
 @no_body(bp)
 @bp.response(200, SubmissionOut)
 def withdraw(_body, submission_id):
@@ -79,7 +64,7 @@ def withdraw(_body, submission_id):
 
 @bp.post("/submissions/<id:submission_id>/disqualify")
 @login_required
-@guard(_managed)
+@guard(submissions.managed)
 @bp.arguments(ReasonIn)
 @bp.response(200, SubmissionOut)
 def disqualify(data, submission_id):

@@ -18,6 +18,20 @@ def get(organisation_id: int, lock: bool = False) -> Organisation:
     return organisation
 
 
+def managed(actor: User | None, organisation_id: int) -> Organisation:
+    """An organisation the actor runs (owners, managers, admins); 404 when there is none."""
+    organisation = get(organisation_id)
+    policy.require_manager(actor, organisation_id)
+    return organisation
+
+
+def owned(actor: User | None, organisation_id: int) -> Organisation:
+    """An organisation the actor owns (or a platform admin); 404 when there is none."""
+    organisation = get(organisation_id)
+    policy.require_owner(actor, organisation_id)
+    return organisation
+
+
 def create(actor: User, *, name: str, description: str = "", website: str | None = None) -> Organisation:
     """Create an organisation with the actor as its owner."""
     now = clock.now()
@@ -33,8 +47,7 @@ def create(actor: User, *, name: str, description: str = "", website: str | None
 
 def update(actor: User, organisation_id: int, **changes) -> Organisation:
     """Change an organisation's name, description or website (owners, managers)."""
-    organisation = get(organisation_id)
-    policy.require_manager(actor, organisation_id)
+    organisation = managed(actor, organisation_id)
     for field, value in changes.items():
         setattr(organisation, field, value)
     organisation.updated_at = clock.now()

@@ -26,9 +26,7 @@ def content_sha256(*, title: str, summary: str, body: str, links: list[str]) -> 
 def submit(actor: User, challenge_id: int, *, title: str, summary: str = "", body: str = "",
            links: list[str] = ()) -> Submission:
     """Store a submission and its first revision, inside the deadline and the limit."""
-    challenge = challenges.visible(actor, challenge_id)
-    policy.require(policy.may_submit(actor, challenge),
-                   "Members of the organisation cannot submit to its challenges.")
+    challenge = submittable(actor, challenge_id)
     participation = _join_locked(actor, challenge)
     at = clock.now()
     _require_open(challenge, at)
@@ -45,6 +43,13 @@ def submit(actor: User, challenge_id: int, *, title: str, summary: str = "", bod
     _count_submission(challenge, at, +1)  # last: the challenge row stays locked only until the commit
     db.session.commit()
     return submission
+
+
+def submittable(actor: User, challenge_id: int) -> Challenge:
+    """A challenge the actor may submit to: visible, and not of the actor's own organisation."""
+    challenge = challenges.visible(actor, challenge_id)
+    policy.require(policy.may_submit(actor, challenge), "Members of the organisation cannot submit to its challenges.")
+    return challenge
 
 
 def _require_open(challenge: Challenge, at: datetime) -> None:
@@ -120,7 +125,7 @@ def for_challenge(actor: User, challenge_id: int, limit: int, cursor: str | None
     return pagination.paginate(query, [Submission.id], limit, cursor)
 
 
-def _authored(actor: User, submission_id: int) -> Submission:
+def authored(actor: User, submission_id: int) -> Submission:
     """The actor's own submission; 403 to members, who may only read it."""
     submission = visible(actor, submission_id)
     policy.require(submission.participant_id == actor.id, "Only the author may change a submission.")
@@ -129,7 +134,7 @@ def _authored(actor: User, submission_id: int) -> Submission:
 
 def locked_own(actor: User, submission_id: int) -> Submission:
     """The actor's own submission, its challenge and then itself locked until the commit."""
-    submission = _authored(actor, submission_id)
+    submission = authored(actor, submission_id)
     challenges.visible(actor, submission.challenge_id, lock=True)
     _lock(submission)
     return submission
@@ -166,7 +171,7 @@ def revise(actor: User, submission_id: int, **changes) -> Submission:
 
 def withdraw(actor: User, submission_id: int) -> Submission:
     """Withdraw a submission while open: it stays visible but no longer counts."""
-    submission = _authored(actor, submission_id)
+    submission = authored(actor, submission_id)
     at = clock.now()
     _require_open(submission.challenge, at)
     _require_withdrawable(submission)
@@ -184,9 +189,16 @@ def _require_withdrawable(submission: Submission) -> None:
         raise Conflict(f"A {submission.status} submission cannot be withdrawn.")
 
 
+def managed(actor: User, submission_id: int) -> Submission:
+    """A submission to a challenge the actor runs; 404 when hidden, 403 when only visible."""
+    submission = visible(actor, submission_id)
+    challenges.manageable(actor, submission.challenge_id)
+    return submission
+
+
 def disqualify(actor: User, submission_id: int, reason: str) -> Submission:
     """Disqualify a submission before finalisation; an award must be revoked first."""
-    submission = visible(actor, submission_id)
+    submission = managed(actor, submission_id)
     challenge = challenges.manageable(actor, submission.challenge_id, lock=True)
     _lock(submission)
     if challenge.status is not Status.PUBLISHED:
