@@ -43,6 +43,7 @@ test: dev-install
 	else \
 		echo "PostgreSQL skipped: set TEST_DATABASE_URL=postgresql://user@host:5432/db to run the suite on PostgreSQL too."; \
 	fi
+	@[ -n "$$TEST_REDIS_URL" ] || echo "Redis skipped: set TEST_REDIS_URL=redis://host:6379/15 to test limits shared by workers."
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -6,7 +6,7 @@ from flask import Flask
 from challenges import errors
 from challenges.api import register_blueprints
 from challenges.api.conditional import add_etag
-from challenges.extensions import api, db, migrate
+from challenges.extensions import api, db, limiter, migrate
 from challenges.hooks import add_security_headers, limit_body_size
 from challenges.urls import IdConverter, id_schema, reject_impossible_ids
 
@@ -25,6 +25,7 @@ def create_app(config: type | None = None) -> Flask:
     app.url_map.converters["id"] = IdConverter
     app.url_value_preprocessor(reject_impossible_ids)
     db.init_app(app)
+    limiter.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
     api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}})

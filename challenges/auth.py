@@ -2,6 +2,7 @@
 from functools import wraps
 
 from flask import g, request
+from flask_limiter.util import get_remote_address
 
 from challenges.errors import Unauthorized
 from challenges.models import User
@@ -27,6 +28,15 @@ def current_user() -> User | None:
         token = bearer_token()
         g.user = None if token is None else accounts.user_for_token(token)
     return g.user
+
+
+def rate_limit_key() -> str:
+    """Signed-in callers are limited as themselves, everyone else by address."""
+    try:
+        user = current_user()
+    except Unauthorized:
+        user = None
+    return f"user:{user.id}" if user else f"ip:{get_remote_address()}"
 
 
 def login_required(view):

@@ -1,6 +1,7 @@
 """The application's singletons: database, migrations and the REST API."""
 from datetime import datetime
 
+from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -30,6 +31,15 @@ db = SQLAlchemy(model_class=Base)
 db.Model.registry.update_type_annotation_map({datetime: UTCDateTime})
 migrate = Migrate()
 api = Api()
+
+
+def _rate_limit_key() -> str:
+    from challenges.auth import rate_limit_key  # imported late: auth needs the models, which need db
+
+    return rate_limit_key()
+
+
+limiter = Limiter(key_func=_rate_limit_key)
 
 
 @event.listens_for(Engine, "connect")

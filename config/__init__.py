@@ -31,6 +31,16 @@ class Config:
     PASSWORD_MEMORY_COST = 19 * 1024
     PASSWORD_PARALLELISM = 1
 
+    # Rate limits (Flask-Limiter syntax); shared across workers through Redis when REDIS_URL is set.
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") != "0"
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
+    RATELIMIT_DEFAULT = os.environ.get("RATELIMIT_DEFAULT", "600/minute")
+    RATELIMIT_SIGN_IN = os.environ.get("RATELIMIT_SIGN_IN", "10/minute")
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5/minute")
+    RATELIMIT_SUBMIT = os.environ.get("RATELIMIT_SUBMIT", "30/minute")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "challenges"
+
     API_TITLE = "challenges"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
@@ -59,6 +69,8 @@ class TestConfig(Config):
     PASSWORD_TIME_COST = 1
     PASSWORD_MEMORY_COST = 8
     PASSWORD_PARALLELISM = 1
+    RATELIMIT_ENABLED = False  # the rate-limit tests switch them on in an app of their own
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 def from_environment() -> type[Config]:

@@ -1,4 +1,5 @@
 """Registration, sign-in and the signed-in user."""
+from challenges.api import limits
 from challenges.api.blueprint import Blueprint
 
 from challenges.auth import bearer_token, current_user, login_required
@@ -9,6 +10,7 @@ bp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Users an
 
 
 @bp.post("/users")
+@limits.register
 @bp.arguments(UserIn)
 @bp.response(201, MeOut)
 def register(data):
@@ -17,6 +19,7 @@ def register(data):
 
 
 @bp.post("/tokens")
+@limits.sign_in
 @bp.arguments(TokenIn)
 @bp.response(201, TokenOut)
 def sign_in(data):

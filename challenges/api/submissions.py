@@ -1,4 +1,5 @@
 """Submissions: submit, read, revise, withdraw, disqualify."""
+from challenges.api import limits
 from challenges.api.blueprint import Blueprint, no_body
 
 from challenges.api.conditional import if_match
@@ -13,6 +14,7 @@ bp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="Submi
 
 
 @bp.post("/challenges/<id:challenge_id>/submissions")
+@limits.submit
 @login_required
 @guard(submissions.submittable)
 @idempotent
