@@ -5,10 +5,18 @@ import uuid
 import pytest
 
 from challenges import create_app
+from challenges.extensions import limiter
 from config import TestConfig
 from tests.factories import auth_headers, make_challenge, make_organisation, make_user
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def _limiter_back_to_the_suite(app):
+    """The limiter is one object per process: leave it as the suite's app configured it (off)."""
+    yield
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
 
 
 def _limited_app(app, **settings):
