@@ -5,38 +5,42 @@ import uuid
 import pytest
 
 from challenges import create_app
-from challenges.extensions import limiter
+from challenges.extensions import db, limiter
 from config import TestConfig
 from tests.factories import auth_headers, make_challenge, make_organisation, make_user
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
-@pytest.fixture(autouse=True)
-def _limiter_back_to_the_suite(app):
-    """The limiter is one object per process: leave it as the suite's app configured it (off)."""
-    yield
-    limiter.enabled = app.config["RATELIMIT_ENABLED"]
+@pytest.fixture
+def limited(app):
+    """Builds other apps on the same database with rate limits on; cleans up after them."""
+    made = []
 
+    def build(**settings):
+        class Limited(TestConfig):
+            SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
+            RATELIMIT_ENABLED = True
+            RATELIMIT_KEY_PREFIX = f"test-{uuid.uuid4().hex}"
 
-def _limited_app(app, **settings):
-    """Another app on the same database, with rate limits switched on."""
-    class Limited(TestConfig):
-        SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
-        RATELIMIT_ENABLED = True
-        RATELIMIT_KEY_PREFIX = f"test-{uuid.uuid4().hex}"
+        for name, value in settings.items():
+            setattr(Limited, name, value)
+        made.append(create_app(Limited))
+        return made[-1].test_client()
 
-    for name, value in settings.items():
-        setattr(Limited, name, value)
-    return create_app(Limited)
+    yield build
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]  # one limiter per process: leave it as the suite had it
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
 
 
 def _sign_in(client):
     return client.post("/api/v1/tokens", json={"email": "nobody@example.com", "password": "wrong password"})
 
 
-def test_anonymous_signs_in_too_often_gets_429_with_retry_after(app):
-    client = _limited_app(app, RATELIMIT_SIGN_IN="3/minute").test_client()
+def test_anonymous_signs_in_too_often_gets_429_with_retry_after(limited):
+    client = limited(RATELIMIT_SIGN_IN="3/minute")
     assert [_sign_in(client).status_code for _ in range(3)] == [401] * 3
     refused = _sign_in(client)
     assert refused.status_code == 429
@@ -44,8 +48,8 @@ def test_anonymous_signs_in_too_often_gets_429_with_retry_after(app):
     assert int(refused.headers["Retry-After"]) > 0
 
 
-def test_participant_submits_too_often_gets_429_per_user(app):
-    client = _limited_app(app, RATELIMIT_SUBMIT="2/minute").test_client()
+def test_participant_submits_too_often_gets_429_per_user(limited):
+    client = limited(RATELIMIT_SUBMIT="2/minute")
     challenge = make_challenge(make_organisation(make_user()), max_submissions_per_participant=None)
     body = {"title": "t", "accept_terms": True}
     url = f"/api/v1/challenges/{challenge.id}/submissions"
@@ -55,16 +59,16 @@ def test_participant_submits_too_often_gets_429_per_user(app):
     assert client.post(url, json=body, headers=auth_headers(second)).status_code == 201
 
 
-def test_operator_switches_limits_off(app):
-    client = _limited_app(app, RATELIMIT_ENABLED=False, RATELIMIT_SIGN_IN="1/minute").test_client()
+def test_operator_switches_limits_off(limited):
+    client = limited(RATELIMIT_ENABLED=False, RATELIMIT_SIGN_IN="1/minute")
     assert {_sign_in(client).status_code for _ in range(3)} == {401}
 
 
-def test_two_workers_share_limits_through_redis(app):
+def test_two_workers_share_limits_through_redis(limited):
     if not REDIS_URL:
         pytest.skip("needs Redis: set TEST_REDIS_URL")
     settings = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_SIGN_IN": "4/minute",
                 "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
-    workers = [_limited_app(app, **settings).test_client() for _ in range(2)]
+    workers = [limited(**settings) for _ in range(2)]
     statuses = [_sign_in(workers[i % 2]).status_code for i in range(6)]
     assert statuses == [401, 401, 401, 401, 429, 429]
