@@ -43,6 +43,10 @@ class Conflict(AppError):
     status, title = 409, "Conflict"
 
 
+class Unavailable(AppError):
+    status, title = 503, "Service unavailable"
+
+
 class UnsupportedMediaType(AppError):
     status, title = 415, "Unsupported media type"
 

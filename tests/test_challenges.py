@@ -457,3 +457,13 @@ def test_anonymous_uses_tampered_cursor_bad_request(client, org, value):
     payload["v"][0] = value
     tampered = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
     assert client.get(API, query_string={"limit": 2, "cursor": tampered}).status_code == 400
+
+
+def test_manager_drafts_scored_challenge_with_only_scoring_settings(client, time_machine):
+    owner = make_user()
+    organisation = make_organisation(owner)
+    response = client.post("/api/v1/challenges", headers=auth_headers(owner), json={
+        "organisation_id": organisation.id, "title": "T", "closes_at": "2030-02-01T12:00:00Z",
+        "evaluation": "scored", "scoring": {"metric": "rmse"}})
+    assert response.status_code == 201
+    assert (response.json["judging"], response.json["scoring"]["metric"]) == (None, "rmse")

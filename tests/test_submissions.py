@@ -176,3 +176,4 @@ def test_participant_sends_unchanged_content_and_gets_no_new_revision(client, wo
                         json={"title": BODY["title"]})
     assert same.status_code == 200 and same.json["revision"] == 1
     assert count(Revision) == 1
+

@@ -41,7 +41,7 @@ def create_challenge(data):
 @bp.response(200, ChallengeOut)
 def get_challenge(challenge_id):
     """A challenge; drafts only to the organisation's members."""
-    return challenges.get(current_user(), challenge_id)
+    return challenges.visible(current_user(), challenge_id)
 
 
 @bp.patch("/<id:challenge_id>")

@@ -81,8 +81,6 @@ class ChallengeIn(Schema):
         for rank, prize in enumerate(data.get("prizes") or [], start=1):
             if prize.get("rank", rank) != rank:
                 raise ValidationError("A prize's rank is its place in the list.", "prizes")
-        if data.get("evaluation") is Evaluation.SCORED and "scoring" in data and not data["scoring"]:
-            raise ValidationError("A scored challenge needs scoring settings.", "scoring")
 
     @post_load
     def _settings(self, data, **kwargs):

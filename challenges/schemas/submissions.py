@@ -5,22 +5,6 @@ from challenges.models import SubmissionStatus
 from challenges.schemas.common import Schema, Trimmed, UserRef, flag, name, text
 
 
-class SubmissionIn(Schema):
-    """A new submission; the terms must be accepted."""
-
-    title = name(200)
-    summary = text(1000)
-    body = text(200_000)
-    links = fields.List(fields.URL(schemes={"http", "https"}, validate=validate.Length(max=2000)),
-                        validate=validate.Length(max=20))
-    accept_terms = flag(required=True, load_only=True)
-
-    @validates("accept_terms")
-    def _accepted(self, value, **kwargs):
-        if value is not True:
-            raise ValidationError("The challenge's terms must be accepted.")
-
-
 class SubmissionPatch(Schema):
     """Changes to a submission's content."""
 
@@ -29,6 +13,18 @@ class SubmissionPatch(Schema):
     body = text(200_000)
     links = fields.List(fields.URL(schemes={"http", "https"}, validate=validate.Length(max=2000)),
                         validate=validate.Length(max=20))
+
+
+class SubmissionIn(SubmissionPatch):
+    """A new submission; the title is required and the terms must be accepted."""
+
+    title = name(200)
+    accept_terms = flag(required=True, load_only=True)
+
+    @validates("accept_terms")
+    def _accepted(self, value, **kwargs):
+        if value is not True:
+            raise ValidationError("The challenge's terms must be accepted.")
 
 
 class SubmissionOut(Schema):

@@ -19,6 +19,10 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _token(raw: str) -> Token | None:
+    return db.session.scalar(select(Token).where(Token.token_hash == _digest(raw)))
+
+
 def find_by_email(email: str) -> User | None:
     """The user with this email, compared without regard to case."""
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
@@ -60,7 +64,7 @@ def issue_token(*, email: str, password: str) -> tuple[str, Token]:
 
 def user_for_token(raw: str) -> User:
     """The holder of a live token; 401 for unknown, expired or revoked tokens."""
-    token = db.session.scalar(select(Token).where(Token.token_hash == _digest(raw)))
+    token = _token(raw)
     now = clock.now()
     if token is None or token.revoked_at or token.expires_at <= now or token.user.suspended_at:
         raise Unauthorized("The token is invalid, expired or revoked.")
@@ -69,7 +73,7 @@ def user_for_token(raw: str) -> User:
 
 def revoke_token(actor: User, raw: str) -> None:
     """Revoke the caller's token at once."""
-    token = db.session.scalar(select(Token).where(Token.token_hash == _digest(raw)))
+    token = _token(raw)
     token.revoked_at = clock.now()
     db.session.commit()
 

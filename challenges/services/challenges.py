@@ -45,10 +45,10 @@ def create(actor: User, *, organisation_id: int, prizes=(), tags=(), **fields) -
     if db.session.get(Organisation, organisation_id) is None:
         raise ValidationFailed("organisation_id", "No such organisation.")
     policy.require_manager(actor, organisation_id)
-    if fields.get("evaluation", Evaluation.JUDGED) is Evaluation.JUDGED:
-        fields["judging"] = {**DEFAULT_JUDGING, **(fields.get("judging") or {})}
     now = clock.now()
-    challenge = Challenge(organisation_id=organisation_id, created_at=now, updated_at=now, **fields)
+    challenge = Challenge(organisation_id=organisation_id, created_at=now, updated_at=now,
+                          **{"evaluation": Evaluation.JUDGED} | fields)
+    _settle_evaluation(challenge, fields)
     db.session.add(challenge)
     _set_tags(challenge, tags)
     _set_prizes(challenge, prizes)
@@ -198,8 +198,3 @@ def _member_of(actor: User | None):
         return true()
     return Challenge.organisation_id.in_(
         select(Membership.organisation_id).where(Membership.user_id == actor.id))
-
-
-def get(actor: User | None, challenge_id: int) -> Challenge:
-    """A challenge the actor may see."""
-    return visible(actor, challenge_id)

@@ -2,12 +2,8 @@
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from challenges.errors import AppError
+from challenges.errors import Unavailable
 from challenges.extensions import db
-
-
-class Unavailable(AppError):
-    status, title = 503, "Service unavailable"
 
 
 def check_database() -> None:
