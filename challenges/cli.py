@@ -1,4 +1,4 @@
-"""Command-line tasks: create-admin and seed-demo."""
+"""Command-line tasks: create-admin, seed-demo, worker and score-pending."""
 import sys
 
 import click
@@ -39,3 +39,35 @@ def register_commands(app: Flask) -> None:
     """Attach the commands to the app's CLI."""
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(worker)
+    app.cli.add_command(score_pending)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run background jobs (scoring) from Redis; needs REDIS_URL."""
+    from flask import current_app
+
+    from challenges import jobs
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.UsageError("Set REDIS_URL: without it, jobs run inside the web process.")
+    jobs.work(burst=burst)
+
+
+@click.command("score-pending")
+@click.option("--older-than", default=600, show_default=True, help="Seconds a submission has waited.")
+@with_appcontext
+def score_pending(older_than: int) -> None:
+    """Queue again the scoring of submissions still pending (after a lost job, say)."""
+    from datetime import timedelta
+
+    from challenges import jobs
+    from challenges.services import scoring
+
+    ids = scoring.pending_ids(timedelta(seconds=older_than))
+    for submission_id in ids:
+        jobs.enqueue(scoring.evaluate, submission_id)
+    click.echo(f"{len(ids)} submission(s) queued for scoring.")

@@ -61,6 +61,13 @@ class ValidationFailed(AppError):
     def __init__(self, field: str, message: str):
         super().__init__(message, {field: [message]})
 
+    @classmethod
+    def nested(cls, field: str, errors: dict, detail: str) -> "ValidationFailed":
+        """A validation error with messages for the parts of one field."""
+        error = cls(field, detail)
+        error.errors = {field: errors}
+        return error
+
 
 def problem(status: int, title: str, detail: str, errors: dict | None = None, headers=None):
     """A problem+json response (RFC 9457)."""

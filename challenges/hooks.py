@@ -4,8 +4,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 
 def limit_body_size() -> None:
-    """Refuse an oversized body by its Content-Length, whether or not the endpoint reads it."""
+    """Refuse an oversized body by its Content-Length, whether or not the endpoint reads it; files may be larger."""
     limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.mimetype == "multipart/form-data":
+        limit = request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"]
     if request.content_length and limit and request.content_length > limit:
         raise RequestEntityTooLarge()
 

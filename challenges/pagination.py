@@ -21,7 +21,11 @@ class Page:
 
 
 def _encode(keys: list, values: list) -> str:
-    payload = {"k": [key.key for key in keys], "v": [_plain(v) for v in values]}
+    return _encode_named([key.key for key in keys], values)
+
+
+def _encode_named(names: list[str], values: list) -> str:
+    payload = {"k": names, "v": [_plain(v) for v in values]}
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
@@ -71,3 +75,18 @@ def paginate(query: Select, keys: list, limit: int, cursor: str | None, descendi
     last = rows[limit - 1]
     last_values = values(last) if values else [getattr(last, key.key) for key in keys]
     return Page(list(rows[:limit]), _encode(keys, last_values))
+
+
+def paginate_computed(items: list, limit: int, cursor: str | None, kind: str) -> Page:
+    """Page through a list computed in full (a ranking); the cursor holds the position reached."""
+    start = 0
+    if cursor:
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            if payload["k"] != [kind] or type(payload["v"][0]) is not int or not 0 < payload["v"][0] <= len(items):
+                raise ValueError("cursor of another list")
+            start = payload["v"][0]
+        except (ValueError, TypeError, KeyError, IndexError, binascii.Error, UnicodeDecodeError):
+            raise BadRequest("The cursor is not valid for this list.") from None
+    end = start + limit
+    return Page(items[start:end], _encode_named([kind], [end]) if end < len(items) else None)

@@ -26,6 +26,7 @@ class Config:
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     TOKEN_TTL = int(os.environ.get("TOKEN_TTL", str(7 * 24 * 3600)))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
+    MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", str(100 * 1024 * 1024)))  # answer keys, predictions
     # argon2id cost: the OWASP-recommended memory-hard parameters.
     PASSWORD_TIME_COST = 2
     PASSWORD_MEMORY_COST = 19 * 1024

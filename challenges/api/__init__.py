@@ -4,7 +4,8 @@ from flask_smorest import Api
 
 def register_blueprints(api: Api) -> None:
     """Register every blueprint on the API."""
-    from challenges.api import accounts, awards, challenges, health, organisations, submissions
+    from challenges.api import accounts, awards, challenges, health, judging, leaderboards, organisations, scoring,\
+        submissions
 
-    for module in (health, accounts, organisations, challenges, submissions, awards):
+    for module in (health, accounts, organisations, challenges, submissions, judging, scoring, leaderboards, awards):
         api.register_blueprint(module.bp)

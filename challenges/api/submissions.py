@@ -8,8 +8,11 @@ from challenges.api.idempotent import idempotent
 from challenges.auth import authenticated, current_user, login_required
 from challenges.schemas.common import PageArgs, ReasonIn, page_of
 from challenges.schemas.submissions import SubmissionIn, SubmissionOut, SubmissionPatch
-from challenges.services import submissions
+from challenges.api.uploads import file_body, multipart_alternative
+from challenges.schemas.scoring import PredictionsForm
+from challenges.services import scoring, submissions
 
+PREDICTION_FIELDS = {"title": {"type": "string", "maxLength": 200}, "accept_terms": {"type": "string", "enum": ["true"]}}
 bp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="Submissions.")
 
 
@@ -18,10 +21,13 @@ bp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="Submi
 @login_required
 @guard(submissions.submittable)
 @idempotent
+@multipart_alternative(PredictionsForm, scoring.submit, SubmissionOut, 201)
+@file_body("Scored challenges: CSV with the header id,<target>, one row per id of the answer key.",
+           PREDICTION_FIELDS, alternative=True)
 @bp.arguments(SubmissionIn)
 @bp.response(201, SubmissionOut)
 def submit(data, challenge_id):
-    """Submit a solution to an open challenge; the answer is the receipt."""
+    """Submit a solution to an open challenge (a predictions file, multipart, when scored); the answer is the receipt."""
     data.pop("accept_terms")  # the schema refused anything but true
     return submissions.submit(current_user(), challenge_id, **data)
 
@@ -40,7 +46,7 @@ def list_submissions(args, challenge_id):
 @bp.response(200, SubmissionOut)
 def get_submission(submission_id):
     """A submission, to its author and the organisation (and to all once it won publicly)."""
-    return submissions.visible(current_user(), submission_id)
+    return submissions.read(current_user(), submission_id)
 
 
 @bp.patch("/submissions/<id:submission_id>")

@@ -2,11 +2,12 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from challenges.extensions import db
 from challenges.dbtypes import enum_type
+from challenges.models.scoring import EvaluationStatus
 
 
 class SubmissionStatus(StrEnum):
@@ -53,9 +54,25 @@ class Submission(db.Model):
     updated_at: Mapped[datetime]
     content_sha256: Mapped[str] = mapped_column(String(64))
     revision: Mapped[int] = mapped_column(default=1)
+    # Scored challenges only: the evaluation of the predictions, and the participant's final selection.
+    evaluation_status: Mapped[EvaluationStatus | None] = mapped_column(enum_type(EvaluationStatus))
+    public_score: Mapped[float | None] = mapped_column(Float)
+    private_score: Mapped[float | None] = mapped_column(Float)
+    evaluation_error: Mapped[str | None] = mapped_column(Text)
+    scored_at: Mapped[datetime | None]
+    selected: Mapped[bool] = mapped_column(default=False)
 
     participant: Mapped["User"] = relationship()  # noqa: F821
     challenge: Mapped["Challenge"] = relationship()  # noqa: F821
+
+    @property
+    def evaluation(self) -> dict | None:
+        """The scoring of a scored challenge's submission; the private score only once results are final."""
+        if self.evaluation_status is None:
+            return None
+        final = self.challenge.status == "finalised"
+        return {"status": self.evaluation_status, "public_score": self.public_score,
+                "private_score": self.private_score if final else None, "error": self.evaluation_error}
 
 
 class Revision(db.Model):

@@ -49,4 +49,4 @@ class ResultOut(Schema):
 
     prize = fields.Nested(PrizeOut)
     submission = fields.Nested(ResultSubmission, allow_none=True)
-    participant = fields.Nested(UserRef)
+    participant = fields.Nested(UserRef, allow_none=True)

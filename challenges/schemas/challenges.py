@@ -3,7 +3,7 @@ from iso4217 import Currency
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from challenges.models import Evaluation, Phase, Status
-from challenges.schemas.common import MAX_INT, Schema, flag, ident, name, text, when
+from challenges.schemas.common import MAX_INT, Schema, flag, ident, name, number, text, when
 
 CURRENCIES = sorted(c.code for c in Currency if c.code not in ("XXX", "XTS"))
 METRICS = ["accuracy", "f1_macro", "mae", "rmse", "log_loss", "roc_auc"]
@@ -33,14 +33,14 @@ class JudgingSettings(Schema):
     blind = flag(load_default=False)
     normalise = flag(load_default=False)
     allow_unassigned = flag(load_default=True)
-    disagreement_threshold = fields.Float(load_default=0.25, validate=validate.Range(min=0, max=1))
+    disagreement_threshold = number(load_default=0.25, validate=validate.Range(min=0, max=1))
 
 
 class ScoringSettings(Schema):
     """How predictions are scored against the hidden key."""
 
     metric = fields.String(required=True, validate=validate.OneOf(METRICS))
-    public_fraction = fields.Float(load_default=0.3, validate=validate.Range(min=0, max=1, min_inclusive=False,
+    public_fraction = number(load_default=0.3, validate=validate.Range(min=0, max=1, min_inclusive=False,
                                                                              max_inclusive=False))
     max_daily_submissions = fields.Integer(strict=True, load_default=5, validate=validate.Range(min=1, max=1000))
     final_selection_limit = fields.Integer(strict=True, load_default=2, validate=validate.Range(min=1, max=100))

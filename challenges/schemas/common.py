@@ -79,6 +79,20 @@ def _in_utc_range(value) -> None:
         raise ValidationError("Out of range once converted to UTC.") from None
 
 
+class StrictFloat(fields.Float):
+    """A JSON number: a string that looks like one is refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def number(**kwargs) -> StrictFloat:
+    """A finite JSON number."""
+    return StrictFloat(**kwargs)
+
+
 def flag(**kwargs) -> fields.Boolean:
     """A JSON boolean: true or false, nothing else."""
     return fields.Boolean(truthy={True}, falsy={False}, **kwargs)

@@ -1,7 +1,7 @@
 """Submissions and their receipts."""
 from marshmallow import ValidationError, fields, validate, validates
 
-from challenges.models import SubmissionStatus
+from challenges.models import EvaluationStatus, SubmissionStatus
 from challenges.schemas.common import Schema, Trimmed, UserRef, flag, name, text
 
 
@@ -27,12 +27,21 @@ class SubmissionIn(SubmissionPatch):
             raise ValidationError("The challenge's terms must be accepted.")
 
 
+class EvaluationOut(Schema):
+    """The scoring of a predictions file; the private score after the deadline (members) or finalisation."""
+
+    status = fields.Enum(EvaluationStatus, by_value=True)
+    public_score = fields.Float(allow_none=True)
+    private_score = fields.Float(allow_none=True)
+    error = fields.String(allow_none=True)
+
+
 class SubmissionOut(Schema):
     """A submission with its receipt fields (id, submitted_at, content_sha256, revision)."""
 
     id = fields.Integer()
     challenge_id = fields.Integer()
-    participant = fields.Nested(UserRef)
+    participant = fields.Nested(UserRef, allow_none=True)  # null to a judge of a blind challenge
     title = fields.String()
     summary = fields.String()
     body = fields.String()
@@ -44,3 +53,4 @@ class SubmissionOut(Schema):
     updated_at = fields.AwareDateTime()
     content_sha256 = fields.String()
     revision = fields.Integer()
+    evaluation = fields.Nested(EvaluationOut, allow_none=True)  # scored challenges only

@@ -7,7 +7,7 @@ from challenges import clock, pagination
 from challenges.errors import Conflict, NotFound, ValidationFailed
 from challenges.extensions import db
 from challenges.models import Award, AwardStatus, Challenge, Phase, Prize, Status, Submission, SubmissionStatus, User
-from challenges.services import audit, challenges, policy
+from challenges.services import audit, challenges, leaderboards, policy
 
 
 def create(actor: User, challenge_id: int, *, prize_id: int, submission_id: int) -> Award:
@@ -24,8 +24,9 @@ def create(actor: User, challenge_id: int, *, prize_id: int, submission_id: int)
         raise Conflict("Prizes are awarded after the deadline and before finalisation.")
     if submission.status is not SubmissionStatus.SUBMITTED:
         raise Conflict(f"A {submission.status} submission cannot win a prize.")
+    rank, score = leaderboards.standing_of(challenge, submission.id)
     award = Award(challenge_id=challenge.id, prize_id=prize.id, submission_id=submission.id,
-                  awarded_by=actor.id, awarded_at=now)
+                  awarded_by=actor.id, awarded_at=now, rank=rank, score=score)
     db.session.add(award)
     try:
         db.session.flush()
@@ -118,6 +119,7 @@ def results(actor: User | None, challenge_id: int, limit: int, cursor: str | Non
     ).where(Award.challenge_id == challenge.id, Award.status != AwardStatus.CANCELLED)
     page = pagination.paginate(query, [Prize.rank], limit, cursor, values=lambda award: [award.prize.rank])
     show_work = challenge.publish_winning_submissions or policy.is_member(actor, challenge.organisation_id)
-    page.items = [{"prize": award.prize, "participant": award.submission.participant,
+    hide_authors = policy.authors_hidden(actor, challenge)
+    page.items = [{"prize": award.prize, "participant": None if hide_authors else award.submission.participant,
                    "submission": award.submission if show_work else None} for award in page.items]
     return page

@@ -5,7 +5,7 @@ from challenges import clock
 from challenges.errors import Conflict
 from challenges.extensions import db
 from challenges.models import Award, Challenge, Evaluation, Phase, Status, User
-from challenges.services import audit
+from challenges.services import audit, scoring
 from challenges.services.challenges import manageable
 
 
@@ -18,7 +18,7 @@ def publish(actor: User, challenge_id: int) -> Challenge:
     if not challenge.prizes:
         raise Conflict("A challenge needs at least one prize to be published.")
     if challenge.evaluation is Evaluation.SCORED:
-        raise Conflict("Scored challenges cannot be published yet: answer keys and scoring are not available.")
+        scoring.require_ready(challenge)
     if challenge.closes_at <= now:
         raise Conflict("The deadline has passed; move closes_at into the future first.")
     challenge.opens_at = challenge.opens_at or now

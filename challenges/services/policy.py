@@ -1,7 +1,7 @@
 """Who may do what: deny by default; what a caller may not see is NotFound."""
 from challenges.errors import Forbidden, NotFound
 from challenges.extensions import db
-from challenges.models import Challenge, Membership, Role, User
+from challenges.models import Challenge, Membership, Role, Status, User
 
 MANAGING = (Role.OWNER, Role.MANAGER)
 
@@ -61,3 +61,22 @@ def may_see_challenge(actor: User | None, challenge: Challenge) -> bool:
 def may_submit(actor: User, challenge: Challenge) -> bool:
     """The open call is open to all but the organisation's own people."""
     return not is_member(actor, challenge.organisation_id)
+
+
+JUDGING = (Role.OWNER, Role.MANAGER, Role.JUDGE)
+
+
+def may_judge(actor: User | None, organisation_id: int) -> bool:
+    """Judges, managers, owners and platform admins review submissions."""
+    return role(actor, organisation_id) in JUDGING
+
+
+def require_judge(actor: User | None, organisation_id: int) -> None:
+    """Judges, managers, owners and platform admins only."""
+    require(may_judge(actor, organisation_id), "Only the organisation's judges, managers and owners may do this.")
+
+
+def authors_hidden(actor: User | None, challenge: Challenge) -> bool:
+    """Blind judging: a judge (not a manager or owner) never learns who wrote what before finalisation."""
+    blind = bool(challenge.judging and challenge.judging.get("blind"))
+    return blind and challenge.status is not Status.FINALISED and role(actor, challenge.organisation_id) is Role.JUDGE

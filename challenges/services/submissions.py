@@ -2,23 +2,24 @@
 import hashlib
 import json
 from datetime import datetime
+from functools import partial
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from challenges import clock, pagination
-from challenges.errors import Conflict
+from challenges.errors import Conflict, UnsupportedMediaType
 from challenges.extensions import db
 from challenges.models import (
-    Award, AwardStatus, Challenge, Participation, Phase, Revision, Status, Submission, SubmissionStatus, User,
+    Award, AwardStatus, Challenge, Evaluation, EvaluationStatus, Participation, Phase, Revision, Status, Submission,
+    SubmissionStatus, User,
 )
 from challenges.services import audit, challenges, policy
 
 
-def content_sha256(*, title: str, summary: str, body: str, links: list[str]) -> str:
+def content_sha256(**content) -> str:
     """SHA-256 of the canonical JSON of a submission's content (sorted keys, no spaces, UTF-8)."""
-    content = {"title": title, "summary": summary, "body": body, "links": list(links)}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -27,21 +28,30 @@ def submit(actor: User, challenge_id: int, *, title: str, summary: str = "", bod
            links: list[str] = ()) -> Submission:
     """Store a submission and its first revision, inside the deadline and the limit."""
     challenge = submittable(actor, challenge_id)
-    participation = _join_locked(actor, challenge)
+    if challenge.evaluation is Evaluation.SCORED:
+        raise UnsupportedMediaType("A scored challenge takes a predictions file: send multipart/form-data.")
+    participation = join_locked(actor, challenge)
     at = clock.now()
-    _require_open(challenge, at)
-    if challenge.limit_reached(_active_count(participation)):
+    require_open(challenge, at)
+    if challenge.limit_reached(active_count(participation)):
         raise Conflict("You have reached this challenge's submission limit.")
-    links = list(links)
-    digest = content_sha256(title=title, summary=summary, body=body, links=links)
-    submission = Submission(challenge_id=challenge.id, participant_id=actor.id, title=title, summary=summary,
-                            body=body, links=links, submitted_at=at, updated_at=at, content_sha256=digest)
+    submission = add(actor, challenge, at, title=title, summary=summary, body=body, links=list(links))
+    count(challenge, at, +1)  # last: the challenge row stays locked only until the commit
+    db.session.commit()
+    return submission
+
+
+def add(actor: User, challenge: Challenge, at: datetime, *, title: str, summary: str = "", body: str = "",
+        links: list[str] = (), file_sha256: str | None = None, **fields) -> Submission:
+    """A new submission with its first revision and its receipt in the audit log (not committed)."""
+    content = {"title": title, "summary": summary, "body": body, "links": list(links)}
+    digest = content_sha256(**content, **({"file_sha256": file_sha256} if file_sha256 else {}))
+    submission = Submission(challenge_id=challenge.id, participant_id=actor.id, submitted_at=at, updated_at=at,
+                            content_sha256=digest, **content, **fields)
     db.session.add(submission)
     db.session.flush()
     _keep_revision(submission, at)
     audit.record(actor, "submission.received", submission, challenge.organisation_id, sha256=digest)
-    _count_submission(challenge, at, +1)  # last: the challenge row stays locked only until the commit
-    db.session.commit()
     return submission
 
 
@@ -52,13 +62,14 @@ def submittable(actor: User, challenge_id: int) -> Challenge:
     return challenge
 
 
-def _require_open(challenge: Challenge, at: datetime) -> None:
+def require_open(challenge: Challenge, at: datetime) -> None:
+    """Conflict unless the challenge is open at `at`."""
     phase = challenge.phase_at(at)
     if phase is not Phase.OPEN:
         raise Conflict(f"The challenge is {phase}, not open for submissions.")
 
 
-def _join_locked(actor: User, challenge: Challenge) -> Participation:
+def join_locked(actor: User, challenge: Challenge) -> Participation:
     """Record the acceptance of the current terms and lock the participant's row."""
     now = clock.now()
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
@@ -72,14 +83,22 @@ def _join_locked(actor: User, challenge: Challenge) -> Participation:
     return participation
 
 
-def _active_count(participation: Participation) -> int:
+def participation_of(actor: User, challenge: Challenge) -> Participation | None:
+    """The actor's participation in the challenge, if they joined it."""
+    return db.session.scalar(select(Participation).where(
+        Participation.challenge_id == challenge.id, Participation.user_id == actor.id))
+
+
+def active_count(participation: Participation) -> int:
+    """Submissions that count toward the limit: not withdrawn, and not failed by our scoring."""
     return db.session.scalar(select(func.count()).select_from(Submission).where(
         Submission.challenge_id == participation.challenge_id,
         Submission.participant_id == participation.user_id,
-        Submission.status != SubmissionStatus.WITHDRAWN))
+        Submission.status != SubmissionStatus.WITHDRAWN,
+        or_(Submission.evaluation_status.is_(None), Submission.evaluation_status != EvaluationStatus.FAILED)))
 
 
-def _count_submission(challenge: Challenge, at: datetime, delta: int) -> None:
+def count(challenge: Challenge, at: datetime, delta: int) -> None:
     """Move submission_count, in the database, only while the challenge is open at `at`."""
     result = db.session.execute(
         update(Challenge)
@@ -106,6 +125,48 @@ def visible(actor: User | None, submission_id: int) -> Submission:
     return submission
 
 
+def read(actor: User | None, submission_id: int):
+    """A submission as the actor may see it."""
+    return as_seen_by(actor, visible(actor, submission_id))
+
+
+class SubmissionView:
+    """A submission as one reader sees it: blind judges do not learn its author; members see the
+    private score after the deadline."""
+
+    def __init__(self, submission: Submission, *, hide_author: bool, show_private: bool):
+        self._submission, self._hide_author, self._show_private = submission, hide_author, show_private
+
+    def __getattr__(self, name):
+        return getattr(self._submission, name)
+
+    @property
+    def participant(self):
+        """The author, unless hidden."""
+        return None if self._hide_author else self._submission.participant
+
+    @property
+    def evaluation(self) -> dict | None:
+        """The scoring, with the private score when this reader may see it."""
+        evaluation = self._submission.evaluation
+        if evaluation and self._show_private:
+            evaluation["private_score"] = self._submission.private_score
+        return evaluation
+
+
+def as_seen_by(actor: User | None, submission: Submission) -> SubmissionView:
+    """The submission as the actor may see it."""
+    return viewer(actor, submission.challenge)(submission)
+
+
+def viewer(actor: User | None, challenge: Challenge):
+    """A function giving the actor's view of any submission to this challenge."""
+    member_after_deadline = policy.is_member(actor, challenge.organisation_id) and \
+        challenge.phase in (Phase.CLOSED, Phase.FINALISED)
+    return partial(SubmissionView, hide_author=policy.authors_hidden(actor, challenge),
+                   show_private=member_after_deadline)
+
+
 def _may_see(actor: User | None, submission: Submission) -> bool:
     challenge = submission.challenge
     if actor and (actor.id == submission.participant_id or policy.is_member(actor, challenge.organisation_id)):
@@ -122,7 +183,9 @@ def for_challenge(actor: User, challenge_id: int, limit: int, cursor: str | None
         .where(Submission.challenge_id == challenge.id)
     if not policy.is_member(actor, challenge.organisation_id):
         query = query.where(Submission.participant_id == actor.id)
-    return pagination.paginate(query, [Submission.id], limit, cursor)
+    page = pagination.paginate(query, [Submission.id], limit, cursor)
+    page.items = list(map(viewer(actor, challenge), page.items))
+    return page
 
 
 def authored(actor: User, submission_id: int) -> Submission:
@@ -149,7 +212,9 @@ def revise(actor: User, submission_id: int, **changes) -> Submission:
     """Edit a submission while the challenge is open: a new revision with its SHA-256."""
     submission = locked_own(actor, submission_id)
     at = clock.now()
-    _require_open(submission.challenge, at)
+    require_open(submission.challenge, at)
+    if submission.challenge.evaluation is Evaluation.SCORED:
+        raise Conflict("Predictions cannot be edited; submit a new file instead.")
     if submission.status is not SubmissionStatus.SUBMITTED:
         raise Conflict(f"A {submission.status} submission cannot be edited.")
     content = {field: getattr(submission, field) for field in ("title", "summary", "body", "links")}
@@ -173,9 +238,9 @@ def withdraw(actor: User, submission_id: int) -> Submission:
     """Withdraw a submission while open: it stays visible but no longer counts."""
     submission = authored(actor, submission_id)
     at = clock.now()
-    _require_open(submission.challenge, at)
+    require_open(submission.challenge, at)
     _require_withdrawable(submission)
-    _count_submission(submission.challenge, at, -1)
+    count(submission.challenge, at, -1)
     _lock(submission)
     _require_withdrawable(submission)  # again under the lock: a concurrent withdrawal may have won
     submission.status, submission.updated_at = SubmissionStatus.WITHDRAWN, at

@@ -1,0 +1,63 @@
+"""Multipart uploads: form fields loaded by a schema, and one file, streamed from a spooled temporary file."""
+from functools import wraps
+
+from flask import make_response, request
+from marshmallow import ValidationError
+from werkzeug.datastructures import FileStorage
+
+from challenges.auth import current_user
+from challenges.errors import UnsupportedMediaType, ValidationFailed
+
+MULTIPART = "multipart/form-data"
+
+
+def form_and_file(schema_class) -> tuple[dict, FileStorage]:
+    """The form fields, loaded by the schema, and the `file` part; 415 unless the body is multipart."""
+    if request.mimetype != MULTIPART:
+        raise UnsupportedMediaType("Send the file as multipart/form-data, in a part named 'file'.")
+    fields = {key: request.form.getlist(key) for key in request.form}
+    if any(len(values) > 1 for values in fields.values()):
+        raise ValidationFailed("form", "Send each field once.")
+    try:
+        data = schema_class().load({key: values[0] for key, values in fields.items()})
+    except ValidationError as error:
+        raise ValidationFailed.nested("form", error.messages, "Some fields are not valid.") from None
+    upload = request.files.get("file")
+    if upload is None or len(request.files) != 1:
+        raise ValidationFailed("file", "Send exactly one file, in a part named 'file'.")
+    return data, upload
+
+
+def multipart_alternative(schema_class, service, response_schema, status: int):
+    """A multipart body goes to service(actor, path id, stream=..., **fields); anything else to the view."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if request.mimetype != MULTIPART:
+                return view(*args, **kwargs)
+            data, upload = form_and_file(schema_class)
+            result = service(current_user(), *kwargs.values(), stream=upload.stream, **data)
+            return make_response(response_schema().dump(result), status)
+
+        return wrapper
+
+    return decorator
+
+
+def file_body(description: str, fields: dict | None = None, alternative: bool = False):
+    """Describe the multipart body in the OpenAPI spec (as the only body, or beside the JSON one)."""
+
+    def decorator(view):
+        apidoc = getattr(view, "_apidoc", {})
+        properties = {"file": {"type": "string", "format": "binary", "description": description}} | (fields or {})
+        body = {MULTIPART: {"schema": {"type": "object", "properties": properties, "required": ["file"]}}}
+        manual = apidoc.setdefault("manual_doc", {})
+        if alternative:
+            manual.setdefault("requestBody", {}).setdefault("content", {}).update(body)
+        else:
+            manual["requestBody"] = {"required": True, "content": body}
+        view._apidoc = apidoc
+        return view
+
+    return decorator

@@ -1,0 +1,199 @@
+"""Scored challenges: the hidden answer key, predictions as submissions, their evaluation, quotas and selection."""
+import logging
+import math
+from datetime import datetime, time, timedelta
+from typing import BinaryIO
+
+from sqlalchemy import func, or_, select
+
+from challenges import clock, jobs
+from challenges.errors import Conflict, ValidationFailed
+from challenges.extensions import db
+from challenges.models import (
+    AnswerKey, Challenge, Evaluation, EvaluationStatus, Phase, Prediction, Submission, SubmissionStatus, User,
+)
+from challenges.services import answer_files, audit, challenges, submissions
+from challenges.services.metrics import METRICS, Metric
+
+log = logging.getLogger(__name__)
+KEY_PHASES = (Phase.DRAFT, Phase.UPCOMING)
+
+
+def require_scored(challenge: Challenge) -> None:
+    """Conflict for a judged challenge, which has no answer key."""
+    if challenge.evaluation is not Evaluation.SCORED:
+        raise Conflict("This challenge is judged by people; it has no answer key or predictions.")
+
+
+def metric_of(challenge: Challenge) -> Metric:
+    """The metric a scored challenge is ranked by."""
+    return METRICS[challenge.scoring["metric"]]
+
+
+def upload_key(actor: User, challenge_id: int, stream: BinaryIO) -> AnswerKey:
+    """Check and store the answer key and its public/private split, while draft or upcoming."""
+    challenge = challenges.manageable(actor, challenge_id)
+    require_scored(challenge)
+    metric, fraction = metric_of(challenge), challenge.scoring["public_fraction"]
+    key = answer_files.read_key(stream, metric)
+    public = answer_files.public_mask(key, fraction)
+    answer_files.check_split(key, public, metric)
+    challenge = challenges.manageable(actor, challenge_id, lock=True)
+    if challenge.phase_at(clock.now()) not in KEY_PHASES:
+        raise Conflict("The answer key can change only while the challenge is a draft or upcoming.")
+    stored = db.session.get(AnswerKey, challenge.id) or AnswerKey(challenge_id=challenge.id)
+    stored.target, stored.metric, stored.public_fraction = key.target, metric.name, fraction
+    stored.rows, stored.public_rows, stored.sha256 = key.rows, int(public.sum()), key.sha256
+    stored.data = answer_files.to_blob(ids=key.ids, values=key.values, public=public)
+    stored.uploaded_by, stored.uploaded_at = actor.id, clock.now()
+    db.session.add(stored)
+    audit.record(actor, "answer_key.uploaded", challenge, challenge.organisation_id,
+                 sha256=key.sha256, rows=key.rows, public_rows=stored.public_rows)
+    db.session.commit()
+    return stored
+
+
+def require_ready(challenge: Challenge) -> None:
+    """A scored challenge is published only with an answer key made for its current settings."""
+    stored = db.session.get(AnswerKey, challenge.id)
+    if stored is None:
+        raise Conflict("Upload the answer key before publishing a scored challenge.")
+    if (stored.metric, stored.public_fraction) != (challenge.scoring["metric"], challenge.scoring["public_fraction"]):
+        raise Conflict("The scoring settings changed since the answer key was uploaded; upload it again.")
+
+
+def _key(challenge: Challenge) -> tuple[AnswerKey, dict]:
+    stored = db.session.get(AnswerKey, challenge.id)
+    return stored, answer_files.from_blob(stored.data)
+
+
+def submit(actor: User, challenge_id: int, *, title: str, stream: BinaryIO) -> Submission:
+    """Take a predictions file: checked against the key at once, scored in the background."""
+    received_at = clock.now()  # a file that arrives before the deadline is not refused for the time its check takes
+    challenge = submissions.submittable(actor, challenge_id)
+    require_scored(challenge)
+    stored, arrays = _key(challenge)
+    key = answer_files.Key(target=stored.target, ids=arrays["ids"], values=arrays["values"], sha256=stored.sha256)
+    values, file_sha256 = answer_files.read_predictions(stream, key, metric_of(challenge))
+    participation = submissions.join_locked(actor, challenge)
+    submissions.require_open(challenge, received_at)
+    _require_quota(challenge, participation, received_at)
+    submission = submissions.add(actor, challenge, received_at, title=title, file_sha256=file_sha256,
+                                 evaluation_status=EvaluationStatus.PENDING)
+    db.session.add(Prediction(submission_id=submission.id, file_sha256=file_sha256, rows=len(values),
+                              data=answer_files.to_blob(values=values)))
+    submissions.count(challenge, received_at, +1)
+    db.session.commit()
+    jobs.enqueue(evaluate, submission.id)
+    return submission
+
+
+def _require_quota(challenge: Challenge, participation, at: datetime) -> None:
+    used_today = _used_on(participation, at)
+    if used_today >= challenge.scoring["max_daily_submissions"]:
+        raise Conflict(f"You have used today's {used_today} submissions; the next slot opens at "
+                       f"{_next_midnight(at).isoformat()}.")
+    if challenge.limit_reached(submissions.active_count(participation)):
+        raise Conflict("You have reached this challenge's submission limit.")
+
+
+def _used_on(participation, at: datetime) -> int:
+    """Submissions of the UTC day of `at`, withdrawn ones included, except those we failed to score."""
+    day_start = datetime.combine(at.date(), time(), tzinfo=at.tzinfo)
+    return db.session.scalar(select(func.count()).select_from(Submission).where(
+        Submission.challenge_id == participation.challenge_id, Submission.participant_id == participation.user_id,
+        Submission.submitted_at >= day_start, Submission.submitted_at < day_start + timedelta(days=1),
+        or_(Submission.evaluation_status.is_(None), Submission.evaluation_status != EvaluationStatus.FAILED)))
+
+
+def _next_midnight(at: datetime) -> datetime:
+    return datetime.combine(at.date() + timedelta(days=1), time(), tzinfo=at.tzinfo)
+
+
+def quota(actor: User, challenge_id: int) -> dict:
+    """How many submissions remain today and in all, and when the next one will be accepted."""
+    challenge = submissions.submittable(actor, challenge_id)
+    require_scored(challenge)
+    participation = submissions.participation_of(actor, challenge)
+    now = clock.now()
+    used_today = _used_on(participation, now) if participation else 0
+    active = submissions.active_count(participation) if participation else 0
+    limit = challenge.max_submissions_per_participant
+    remaining_today = max(challenge.scoring["max_daily_submissions"] - used_today, 0)
+    remaining_total = None if limit is None else max(limit - active, 0)
+    return {"remaining_today": remaining_today, "remaining_total": remaining_total,
+            "next_slot_at": _next_slot(challenge, now, remaining_today, remaining_total)}
+
+
+def _next_slot(challenge: Challenge, now: datetime, remaining_today: int, remaining_total: int | None):
+    """Now while slots remain; the next UTC midnight when today's are used; None when none will come."""
+    phase = challenge.phase_at(now)
+    if remaining_total == 0 or phase not in (Phase.UPCOMING, Phase.OPEN):
+        return None
+    if phase is Phase.UPCOMING:
+        return challenge.opens_at
+    if remaining_today:
+        return now
+    midnight = _next_midnight(now)
+    return midnight if midnight < challenge.closes_at else None
+
+
+def select_final(actor: User, challenge_id: int, submission_ids: list[int]) -> list[int]:
+    """Choose the submissions that count on the private leaderboard, until the deadline."""
+    challenge = submissions.submittable(actor, challenge_id)
+    require_scored(challenge)
+    wanted = list(dict.fromkeys(submission_ids))
+    limit = challenge.scoring["final_selection_limit"]
+    if len(wanted) > limit:
+        raise ValidationFailed("submission_ids", f"Select at most {limit} submissions.")
+    participation = submissions.join_locked(actor, challenge)
+    own = {s.id: s for s in db.session.scalars(select(Submission).where(
+        Submission.challenge_id == challenge.id, Submission.participant_id == actor.id))}
+    bad = [i for i in wanted if i not in own or own[i].status is not SubmissionStatus.SUBMITTED
+           or own[i].evaluation_status is EvaluationStatus.FAILED]
+    if bad:
+        raise ValidationFailed("submission_ids", f"Not your active submissions to this challenge: {bad}.")
+    submissions.require_open(challenge, clock.now())
+    for submission in own.values():
+        submission.selected = submission.id in wanted
+    audit.record(actor, "selection.made", challenge, challenge.organisation_id, submission_ids=wanted)
+    db.session.commit()
+    return wanted
+
+
+def evaluate(submission_id: int) -> None:
+    """Score a pending submission on both parts of the key; a failure of ours frees the participant's slot."""
+    submission = db.session.get(Submission, submission_id, with_for_update=True)
+    if submission is None or submission.evaluation_status is not EvaluationStatus.PENDING:
+        return
+    try:
+        public, private = _scores(submission)
+    except Exception as error:  # any failure here is ours: the file was checked when it came in
+        log.exception("scoring submission %s failed", submission_id)
+        submission.evaluation_status = EvaluationStatus.FAILED
+        submission.evaluation_error = f"Scoring failed on our side ({type(error).__name__}); " \
+                                      "this submission does not count toward your limits."
+    else:
+        submission.evaluation_status = EvaluationStatus.SCORED
+        submission.public_score, submission.private_score = public, private
+    submission.scored_at = clock.now()
+    db.session.commit()
+
+
+def _scores(submission: Submission) -> tuple[float, float]:
+    challenge = submission.challenge
+    _, key = _key(challenge)
+    predicted = answer_files.from_blob(db.session.get(Prediction, submission.id).data)["values"]
+    public, metric = key["public"], metric_of(challenge)
+    scores = (metric.score(key["values"][public], predicted[public]),
+              metric.score(key["values"][~public], predicted[~public]))
+    if not all(math.isfinite(score) for score in scores):
+        raise ArithmeticError("the metric gave no finite score")
+    return scores
+
+
+def pending_ids(older_than: timedelta) -> list[int]:
+    """Submissions still waiting for their score after this long (a lost job, say)."""
+    return list(db.session.scalars(select(Submission.id).where(
+        Submission.evaluation_status == EvaluationStatus.PENDING,
+        Submission.submitted_at <= clock.now() - older_than).order_by(Submission.id)))
