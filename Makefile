@@ -7,7 +7,7 @@ WEB_CONCURRENCY ?= 2
 SEED_DEMO ?= 1
 export PORT WEB_CONCURRENCY
 
-.PHONY: run test install dev-install migrate seed clean
+.PHONY: run worker test install dev-install migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ seed: migrate
 run: migrate
 	@if [ "$(SEED_DEMO)" != "0" ]; then $(BIN)/flask --app wsgi seed-demo; fi
 	$(BIN)/gunicorn --config config/gunicorn.py wsgi:app
+
+worker: migrate
+	$(BIN)/flask --app wsgi worker
 
 test: dev-install
 	env -u TEST_DATABASE_URL $(BIN)/pytest

@@ -1,10 +1,12 @@
 """Demo data for a first look: an organisation, challenges in several phases, participants, submissions."""
+import io
+import random
 from datetime import timedelta
 
 from challenges import clock
 from challenges.extensions import db
-from challenges.models import Award, Challenge, Membership, Role, Status, User
-from challenges.services import accounts, challenges, organisations, submissions
+from challenges.models import Award, Challenge, Role, Status, Submission, User
+from challenges.services import accounts, challenges, judging, organisations, rubric, scoring, submissions
 
 PASSWORD = "demo-password"
 PEOPLE = [  # email, display name, role in the organisation (None: participant)
@@ -28,6 +30,11 @@ CHALLENGES = [  # title, phase, summary, tags
     ("Rainwater harvesting for schools", "finalised", "Kits a school can build in a day.", ["design"]),
     ("Leak detection in city pipes", "draft", "Find leaks from pressure data.", ["ml", "cities"]),
 ]
+RUBRIC = [
+    {"name": "Impact", "description": "How much the idea would change things.", "weight": 2, "max_score": 10},
+    {"name": "Feasibility", "description": "Could it be built and run?", "weight": 1, "max_score": 10},
+]
+KEY_ROWS = 1000
 
 
 def seed() -> list[str]:
@@ -57,7 +64,41 @@ def _create() -> None:
             description=f"{summary} The full brief, data and rules are below.", rules="One entry per person.",
             ip_terms="Winners license their solution to the organisation; all others keep every right.",
             closes_at=clock.now() + timedelta(days=30), prizes=EUR_PRIZES, max_submissions_per_participant=3)
+        rubric.replace(owner, challenge.id, RUBRIC)
         _move_to(challenge, phase, owner, participants)
+        if phase == "closed":
+            _review(challenge, people[PEOPLE[2][0]])
+    _scored(owner, organisation.id, participants)
+
+
+def _review(challenge: Challenge, judge: User) -> None:
+    """The judge scores every submission of a closed challenge."""
+    criteria = rubric.criteria_of(challenge.id)
+    entries = db.session.scalars(db.select(Submission).where(Submission.challenge_id == challenge.id)
+                                 .order_by(Submission.id)).all()
+    for n, submission in enumerate(entries):
+        scores = {str(c.id): (7 + n * 3) % 11 for c in criteria}
+        judging.review(judge, submission.id, scores=scores, comment="Solid work.")
+
+
+def _scored(owner: User, organisation_id: int, participants: list[User]) -> None:
+    """An open scored challenge with a hidden key and a few scored predictions."""
+    challenge = challenges.create(
+        owner, organisation_id=organisation_id, title="Flood or not: gauge alarms", tags=["climate", "ml"],
+        summary="Predict which gauge readings precede a flood.", evaluation="scored",
+        scoring={"metric": "accuracy", "public_fraction": 0.3, "max_daily_submissions": 5, "final_selection_limit": 2},
+        closes_at=clock.now() + timedelta(days=30), prizes=EUR_PRIZES[:1], max_submissions_per_participant=20)
+    labels = [random.Random(row).randint(0, 1) for row in range(KEY_ROWS)]
+    scoring.upload_key(owner, challenge.id, _csv(labels))
+    _move_to(challenge, "open", owner, [])
+    for skill, person in zip((0.9, 0.75, 0.6), participants, strict=False):
+        guesses = [label if random.Random(f"{person.id}-{row}").random() < skill else 1 - label
+                   for row, label in enumerate(labels)]
+        scoring.submit(person, challenge.id, title=f"{person.display_name}'s model", stream=_csv(guesses))
+
+
+def _csv(values: list[int]) -> io.BytesIO:
+    return io.BytesIO(("id,flood\n" + "".join(f"g{row},{value}\n" for row, value in enumerate(values))).encode())
 
 
 def _move_to(challenge: Challenge, phase: str, owner: User, participants: list[User]) -> None:
