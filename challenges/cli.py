@@ -1,5 +1,6 @@
 """Command-line tasks: create-admin, seed-demo, worker and score-pending."""
 import sys
+from datetime import timedelta
 
 import click
 from flask import Flask
@@ -54,6 +55,7 @@ def worker(burst: bool) -> None:
 
     if not current_app.config.get("REDIS_URL"):
         raise click.UsageError("Set REDIS_URL: without it, jobs run inside the web process.")
+    _queue_pending(timedelta(minutes=10))  # jobs lost while no worker ran (scoring twice is harmless)
     jobs.work(burst=burst)
 
 
@@ -62,12 +64,14 @@ def worker(burst: bool) -> None:
 @with_appcontext
 def score_pending(older_than: int) -> None:
     """Queue again the scoring of submissions still pending (after a lost job, say)."""
-    from datetime import timedelta
+    _queue_pending(timedelta(seconds=older_than))
 
+
+def _queue_pending(older_than: timedelta) -> None:
     from challenges import jobs
     from challenges.services import scoring
 
-    ids = scoring.pending_ids(timedelta(seconds=older_than))
+    ids = scoring.pending_ids(older_than)
     for submission_id in ids:
         jobs.enqueue(scoring.evaluate, submission_id)
     click.echo(f"{len(ids)} submission(s) queued for scoring.")

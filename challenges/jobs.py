@@ -3,7 +3,7 @@ import logging
 from collections.abc import Callable
 
 from flask import Flask, after_this_request, current_app, has_request_context
-from redis import Redis
+from redis import Redis, RedisError
 from rq import Queue, SimpleWorker
 
 from challenges.extensions import db
@@ -16,8 +16,11 @@ def enqueue(job: Callable, *args) -> None:
     """Run job(*args) in the background, after the current transaction has committed."""
     url = current_app.config.get("REDIS_URL")
     if url:
-        Queue(QUEUE, connection=Redis.from_url(url)).enqueue(run, f"{job.__module__}.{job.__qualname__}", *args,
-                                                             job_timeout=600)
+        try:
+            Queue(QUEUE, connection=Redis.from_url(url)).enqueue(run, f"{job.__module__}.{job.__qualname__}", *args,
+                                                                 job_timeout=600)
+        except RedisError:  # the change is committed; `flask score-pending` queues the work again later
+            log.exception("could not queue %s%s", job.__qualname__, args)
     elif has_request_context():
         app = current_app._get_current_object()
 
