@@ -1,10 +1,12 @@
 """Fixtures: one app and schema per run, an empty database and the real clock for every test."""
 import os
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from challenges import clock, create_app
 from challenges.extensions import db
@@ -85,3 +87,20 @@ class TimeMachine:
 def time_machine():
     """A clock frozen at a fixed moment, moved by the test."""
     return TimeMachine(datetime(2030, 1, 1, 12, 0, tzinfo=UTC))
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args):  # thousands of access-log lines would bury a failure's report
+        pass
+
+
+@pytest.fixture
+def api(postgres):
+    """The app served over real HTTP by a threaded werkzeug server for one test; its API base URL."""
+    server = make_server("127.0.0.1", 0, postgres, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/api/v1"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)

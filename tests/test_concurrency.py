@@ -1,54 +1,23 @@
 """Invariants under concurrent requests: real HTTP, real threads, PostgreSQL only."""
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import pytest
 import requests
 from sqlalchemy import select
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from challenges.extensions import db
 from challenges.models import Award, Challenge, Membership, Role, Submission, SubmissionStatus
+from tests.threads import race
 from tests.factories import add_member, auth_headers, make_challenge, make_organisation, make_submission, make_user
 
 pytestmark = pytest.mark.postgres
 ENTRY = {"title": "Mine", "summary": "s", "body": "b", "accept_terms": True}
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args):  # thousands of access-log lines would bury a failure's report
-        pass
-
-
-@pytest.fixture
-def api(postgres):
-    """The app served over real HTTP by a threaded werkzeug server for one test; its API base URL."""
-    server = make_server("127.0.0.1", 0, postgres, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/api/v1"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
-
-
 def _call(method: str, url: str, user, body: dict):
     """A request, ready to be sent from another thread."""
     return partial(requests.request, method, url, json=body, headers=auth_headers(user), timeout=30)
-
-
-def _race(*calls) -> list:
-    """Run each call in its own thread, all released at once by a barrier; their results in order."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait(timeout=10)
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def _statuses(responses) -> list[int]:
@@ -69,7 +38,7 @@ def test_owner_awarding_one_prize_to_twenty_submissions_at_once_gets_one_award(a
     entries = [make_submission(challenge, make_user()) for _ in range(20)]
     prize = challenge.prize_ids[0]
     url = f"{api}/challenges/{challenge.id}/awards"
-    responses = _race(*(_call("POST", url, owner, {"prize_id": prize, "submission_id": e.id}) for e in entries))
+    responses = race(*(_call("POST", url, owner, {"prize_id": prize, "submission_id": e.id}) for e in entries))
     assert _statuses(responses) == [201] + [409] * 19
     [won] = [r.json() for r in responses if r.status_code == 201]
     assert _scalars(app, select(Award.submission_id).where(Award.prize_id == prize)) == [won["submission_id"]]
@@ -81,7 +50,7 @@ def test_owner_awarding_every_prize_to_one_submission_at_once_gets_one_award(app
     challenge = make_challenge(make_organisation(owner), "closed", prizes=5)
     entry = make_submission(challenge, make_user())
     url = f"{api}/challenges/{challenge.id}/awards"
-    responses = _race(*(_call("POST", url, owner, {"prize_id": prize, "submission_id": entry.id})
+    responses = race(*(_call("POST", url, owner, {"prize_id": prize, "submission_id": entry.id})
                         for prize in challenge.prize_ids * 4))
     assert _statuses(responses) == [201] + [409] * 19
     assert len(_scalars(app, select(Award.id).where(Award.submission_id == entry.id))) == 1
@@ -92,7 +61,7 @@ def test_participant_submitting_twenty_times_at_once_stops_at_the_limit(app, api
     participant = make_user()
     challenge = make_challenge(make_organisation(make_user()), "open", max_submissions_per_participant=3)
     url = f"{api}/challenges/{challenge.id}/submissions"
-    responses = _race(*(_call("POST", url, participant, ENTRY) for _ in range(20)))
+    responses = race(*(_call("POST", url, participant, ENTRY) for _ in range(20)))
     assert _statuses(responses) == [201] * 3 + [409] * 17
     assert len(_scalars(app, select(Submission.id).where(Submission.participant_id == participant.id))) == 3
     assert _scalars(app, select(Challenge.submission_count).where(Challenge.id == challenge.id)) == [3]
@@ -111,7 +80,7 @@ def test_participants_racing_the_deadline_are_refused_by_the_server_clock(app, a
             trips.append((sent, _call("POST", url, user, ENTRY)(), datetime.now(UTC)))
         return trips
 
-    trips = [trip for batch in _race(*(partial(submit_until_after_the_deadline, p) for p in participants))
+    trips = [trip for batch in race(*(partial(submit_until_after_the_deadline, p) for p in participants))
              for trip in batch]
     assert set(_statuses([r for _, r, _ in trips])) == {201, 409}
     late = [r.status_code for sent, r, _ in trips if sent > closes_at + timedelta(milliseconds=10)]
@@ -132,7 +101,7 @@ def test_owners_demoting_each_other_at_once_leave_one_owner(app, api):
     owners = select(Membership.user_id).where(Membership.organisation_id == organisation.id,
                                               Membership.role == Role.OWNER)
     for _ in range(10):
-        responses = _race(_call("PUT", url.format(second.id), first, {"role": "manager"}),
+        responses = race(_call("PUT", url.format(second.id), first, {"role": "manager"}),
                           _call("PUT", url.format(first.id), second, {"role": "manager"}))
         assert _statuses(responses) in ([200, 403], [200, 409])
         winner, loser = (first, second) if responses[0].status_code == 200 else (second, first)
@@ -149,7 +118,7 @@ def test_disqualification_and_award_of_one_submission_at_once_never_both_succeed
     for i, entry in enumerate(entries):  # two submissions per prize: awards also race each other
         calls += [_call("POST", awards_url, owner, {"prize_id": challenge.prize_ids[i % 5], "submission_id": entry.id}),
                   _call("POST", f"{api}/submissions/{entry.id}/disqualify", owner, {"reason": "Plagiarism"})]
-    responses = _race(*calls)
+    responses = race(*calls)
     _statuses(responses)
     pairs = [(award.status_code, disqualification.status_code)
              for award, disqualification in zip(responses[::2], responses[1::2])]
@@ -170,7 +139,7 @@ def test_owner_finalising_twice_while_awarding_finalises_once_with_no_later_awar
     url = f"{api}/challenges/{challenge.id}/awards"
     awards = [_call("POST", url, owner, {"prize_id": p, "submission_id": e.id})
               for p, e in zip(challenge.prize_ids, entries)]
-    responses = _race(finalise, finalise, *awards)
+    responses = race(finalise, finalise, *awards)
     assert _statuses(responses[:2]) == [200, 409]
     assert set(_statuses(responses[2:])) <= {201, 409}
     [finalised_at] = _scalars(app, select(Challenge.finalised_at).where(Challenge.id == challenge.id))
@@ -184,7 +153,7 @@ def test_participant_retrying_one_key_ten_times_at_once_creates_one_submission(a
     challenge = make_challenge(make_organisation(make_user()), "open", max_submissions_per_participant=5)
     url = f"{api}/challenges/{challenge.id}/submissions"
     headers = auth_headers(participant) | {"Idempotency-Key": "deadline-retry"}
-    responses = _race(*(partial(requests.post, url, json=ENTRY, headers=headers, timeout=30) for _ in range(10)))
+    responses = race(*(partial(requests.post, url, json=ENTRY, headers=headers, timeout=30) for _ in range(10)))
     statuses = _statuses(responses)
     assert set(statuses) <= {201, 409} and 201 in statuses
     assert all(r.headers["Retry-After"] for r in responses if r.status_code == 409)

@@ -3,9 +3,7 @@ import hashlib
 import io
 import os
 import signal
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from types import SimpleNamespace
 
@@ -14,12 +12,12 @@ import requests
 from redis import Redis
 from rq import Queue
 from sqlalchemy import func, select
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from challenges import create_app, jobs
 from challenges.extensions import db, limiter
 from challenges.models import Evaluation, EvaluationStatus, Submission
 from config import TestConfig
+from tests.threads import race
 from tests.factories import auth_headers, make_challenge, make_organisation, make_user
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -95,42 +93,13 @@ def wait_until_scored(app, challenge, timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args):  # dozens of access-log lines would bury a failure's report
-        pass
-
-
-@pytest.fixture
-def api(postgres):
-    """The app served over real HTTP by a threaded werkzeug server for one test; its API base URL."""
-    server = make_server("127.0.0.1", 0, postgres, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/api/v1"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
-
-
-def _race(*calls) -> list:
-    """Run each call in its own thread, all released at once by a barrier; their results in order."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait(timeout=10)
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 def _upload_over_http(url: str, user):
     """A predictions upload over real HTTP, ready to be sent from another thread."""
     return partial(requests.post, url, data=FORM, files={"file": ("predictions.csv", PREDICTIONS)},
                    headers=auth_headers(user), timeout=30)
 
 
-def _check_race(responses, accepted: int) -> None:
+def _checkrace(responses, accepted: int) -> None:
     """No 5xx, `accepted` receipts and a problem+json 409 about today's quota for every other upload."""
     assert not [r.text for r in responses if r.status_code >= 500]
     assert sorted(r.status_code for r in responses) == [201] * accepted + [409] * (len(responses) - accepted)
@@ -145,8 +114,8 @@ def test_participant_uploading_twelve_predictions_at_once_gets_the_daily_three(a
     participant = make_user()
     challenge = scored_challenge(client, make_user())
     url = f"{api}/challenges/{challenge.id}/submissions"
-    responses = _race(*(_upload_over_http(url, participant) for _ in range(12)))
-    _check_race(responses, accepted=3)
+    responses = race(*(_upload_over_http(url, participant) for _ in range(12)))
+    _checkrace(responses, accepted=3)
     assert count_of(app, challenge, participant) == 3
     wait_until_scored(app, challenge)
 
@@ -156,10 +125,10 @@ def test_two_participants_uploading_at_once_each_get_their_daily_three(app, clie
     first, second = make_user(), make_user()
     challenge = scored_challenge(client, make_user())
     url = f"{api}/challenges/{challenge.id}/submissions"
-    responses = _race(*(_upload_over_http(url, user) for _ in range(12) for user in (first, second)))
-    _check_race(responses, accepted=6)
+    responses = race(*(_upload_over_http(url, user) for _ in range(12) for user in (first, second)))
+    _checkrace(responses, accepted=6)
     for index, participant in enumerate((first, second)):
-        _check_race(responses[index::2], accepted=3)
+        _checkrace(responses[index::2], accepted=3)
         assert count_of(app, challenge, participant) == 3
     wait_until_scored(app, challenge)
 

@@ -4,6 +4,7 @@ from functools import wraps
 
 from flask import Response, request
 
+from challenges.api import uploads
 from challenges.auth import current_user
 from challenges.errors import ValidationFailed
 from challenges.services import idempotency
@@ -22,7 +23,8 @@ def idempotent(view):
         if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
             raise ValidationFailed(HEADER, "Use 1 to 255 printable ASCII characters.")
         actor = current_user()
-        fingerprint = hashlib.sha256(f"{request.method} {request.path}\n".encode() + request.get_data()).hexdigest()
+        body = uploads.fingerprint() if request.mimetype == uploads.MULTIPART else request.get_data()
+        fingerprint = hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
         earlier = idempotency.begin(actor, key, fingerprint)
         if earlier:
             replay = Response(earlier.response_body, earlier.status_code, mimetype="application/json")

@@ -21,7 +21,7 @@ bp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="Submi
 @login_required
 @guard(submissions.submittable)
 @idempotent
-@multipart_alternative(PredictionsForm, scoring.submit, SubmissionOut, 201)
+@multipart_alternative(PredictionsForm, scoring.submit, SubmissionOut, 201, json_guard=submissions.takes_json)
 @file_body("Scored challenges: CSV with the header id,<target>, one row per id of the answer key.",
            PREDICTION_FIELDS, alternative=True)
 @bp.arguments(SubmissionIn)

@@ -1,4 +1,5 @@
 """Multipart uploads: form fields loaded by a schema, and one file, streamed from a spooled temporary file."""
+import hashlib
 from functools import wraps
 
 from flask import make_response, request
@@ -9,6 +10,18 @@ from challenges.auth import current_user
 from challenges.errors import UnsupportedMediaType, ValidationFailed
 
 MULTIPART = "multipart/form-data"
+
+
+def fingerprint() -> bytes:
+    """What identifies a multipart request: its fields and its files' SHA-256, not the random boundary."""
+    digest = hashlib.sha256()
+    for key, value in sorted(request.form.items(multi=True)):
+        digest.update(f"{len(key)}:{key}{len(value)}:{value}".encode())
+    for key, upload in request.files.items(multi=True):
+        content = hashlib.file_digest(upload.stream, "sha256").hexdigest()
+        upload.stream.seek(0)
+        digest.update(f"file {key} {content}".encode())
+    return digest.hexdigest().encode()
 
 
 def form_and_file(schema_class) -> tuple[dict, FileStorage]:
@@ -22,19 +35,21 @@ def form_and_file(schema_class) -> tuple[dict, FileStorage]:
         data = schema_class().load({key: values[0] for key, values in fields.items()})
     except ValidationError as error:
         raise ValidationFailed.nested("form", error.messages, "Some fields are not valid.") from None
-    upload = request.files.get("file")
-    if upload is None or len(request.files) != 1:
+    uploads = request.files.getlist("file")
+    if len(uploads) != 1 or len(list(request.files.items(multi=True))) != 1:
         raise ValidationFailed("file", "Send exactly one file, in a part named 'file'.")
-    return data, upload
+    return data, uploads[0]
 
 
-def multipart_alternative(schema_class, service, response_schema, status: int):
-    """A multipart body goes to service(actor, path id, stream=..., **fields); anything else to the view."""
+def multipart_alternative(schema_class, service, response_schema, status: int, json_guard):
+    """A multipart body goes to service(actor, path id, stream=..., **fields); anything else, once
+    json_guard(actor, path id) allows it, to the view."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             if request.mimetype != MULTIPART:
+                json_guard(current_user(), *kwargs.values())
                 return view(*args, **kwargs)
             data, upload = form_and_file(schema_class)
             result = service(current_user(), *kwargs.values(), stream=upload.stream, **data)

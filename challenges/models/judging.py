@@ -6,6 +6,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from challenges.extensions import db
 
+MAX_CRITERIA = 50  # a review scores every criterion, and its body holds at most this many scores
+
 
 class Criterion(db.Model):
     """One weighted criterion of a challenge's rubric, scored from 0 to max_score."""

@@ -1,9 +1,8 @@
 """Rubrics, assignments, reviews, conflicts of interest and leaderboards."""
 from marshmallow import fields, validate
 
+from challenges.models.judging import MAX_CRITERIA
 from challenges.schemas.common import Schema, UserRef, ident, name, number, text
-
-MAX_CRITERIA = 50
 
 
 class CriterionIn(Schema):

@@ -90,6 +90,8 @@ def review(actor: User, submission_id: int, *, scores: dict[str, float], comment
     criteria = rubric.criteria_of(submission.challenge_id)
     _check_scores(criteria, scores)
     challenge = challenges.visible(actor, submission.challenge_id, lock=True)  # finalising waits for us
+    if _declared_conflict(actor, submission):  # again under the lock: a declaration may have just committed
+        raise Forbidden("You declared a conflict of interest with this submission.")
     now = clock.now()
     if challenge.phase_at(now) is not Phase.CLOSED:
         raise Conflict("Reviews are written after the deadline and before finalisation.")

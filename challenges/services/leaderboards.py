@@ -13,6 +13,8 @@ from challenges.models import (
 )
 from challenges.services import challenges, policy, scoring
 
+DIGITS = 9  # scores are compared to this precision: beyond it, differences are floating-point noise
+
 
 @dataclass
 class Standing:
@@ -64,8 +66,10 @@ def ranking(challenge: Challenge) -> list[Standing]:
 
 def _standing(submission: Submission, reviews: list[tuple[float, float]], threshold: float) -> Standing:
     raw = [weighted for weighted, _ in reviews]
-    score = statistics.fmean(counted for _, counted in reviews) if reviews else None
-    return Standing(None, submission, score, len(reviews), len(raw) > 1 and max(raw) - min(raw) > threshold)
+    # Rounded so that equal marks reached by different sums tie, and a spread equal to the threshold is no excess.
+    score = round(statistics.fmean(counted for _, counted in reviews), DIGITS) if reviews else None
+    spread = round(max(raw) - min(raw), DIGITS) if raw else 0
+    return Standing(None, submission, score, len(reviews), spread > threshold)
 
 
 def _normalised(reviews) -> dict[tuple[int, int], float]:

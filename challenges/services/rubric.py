@@ -5,6 +5,7 @@ from challenges import clock, pagination
 from challenges.errors import Conflict, ValidationFailed
 from challenges.extensions import db
 from challenges.models import Challenge, Criterion, Evaluation, Phase, User
+from challenges.models.judging import MAX_CRITERIA
 from challenges.services import audit, challenges, policy
 
 EDITABLE = (Phase.DRAFT, Phase.UPCOMING, Phase.OPEN)
@@ -62,7 +63,9 @@ def replace(actor: User, challenge_id: int, items: list[dict]) -> list[Criterion
 
 
 def _check_items(items: list[dict], existing: dict) -> None:
-    """Ids name criteria of this rubric, once each; names are unique."""
+    """At most MAX_CRITERIA; ids name criteria of this rubric, once each; names are unique."""
+    if len(items) > MAX_CRITERIA:
+        raise ValidationFailed("criteria", f"A rubric has at most {MAX_CRITERIA} criteria.")
     ids = [item["id"] for item in items if item.get("id") is not None]
     if len(ids) != len(set(ids)) or not set(ids) <= set(existing):
         raise ValidationFailed("id", "Each criterion id must name a criterion of this challenge, once.")

@@ -7,7 +7,7 @@ from typing import BinaryIO
 from sqlalchemy import func, or_, select
 
 from challenges import clock, jobs
-from challenges.errors import Conflict, ValidationFailed
+from challenges.errors import Conflict, UnsupportedMediaType, ValidationFailed
 from challenges.extensions import db
 from challenges.models import (
     AnswerKey, Challenge, Evaluation, EvaluationStatus, Phase, Prediction, Submission, SubmissionStatus, User,
@@ -71,7 +71,8 @@ def submit(actor: User, challenge_id: int, *, title: str, stream: BinaryIO) -> S
     """Take a predictions file: checked against the key at once, scored in the background."""
     received_at = clock.now()  # a file that arrives before the deadline is not refused for the time its check takes
     challenge = submissions.submittable(actor, challenge_id)
-    require_scored(challenge)
+    if challenge.evaluation is not Evaluation.SCORED:
+        raise UnsupportedMediaType("A judged challenge takes a JSON body, not a file.")
     stored, arrays = _key(challenge)
     key = answer_files.Key(target=stored.target, ids=arrays["ids"], values=arrays["values"], sha256=stored.sha256)
     values, file_sha256 = answer_files.read_predictions(stream, key, metric_of(challenge))
@@ -146,7 +147,7 @@ def select_final(actor: User, challenge_id: int, submission_ids: list[int]) -> l
     limit = challenge.scoring["final_selection_limit"]
     if len(wanted) > limit:
         raise ValidationFailed("submission_ids", f"Select at most {limit} submissions.")
-    participation = submissions.join_locked(actor, challenge)
+    submissions.participation_of(actor, challenge, lock=True)  # serialises with this participant's uploads
     own = {s.id: s for s in db.session.scalars(select(Submission).where(
         Submission.challenge_id == challenge.id, Submission.participant_id == actor.id))}
     bad = [i for i in wanted if i not in own or own[i].status is not SubmissionStatus.SUBMITTED

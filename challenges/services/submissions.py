@@ -27,9 +27,7 @@ def content_sha256(**content) -> str:
 def submit(actor: User, challenge_id: int, *, title: str, summary: str = "", body: str = "",
            links: list[str] = ()) -> Submission:
     """Store a submission and its first revision, inside the deadline and the limit."""
-    challenge = submittable(actor, challenge_id)
-    if challenge.evaluation is Evaluation.SCORED:
-        raise UnsupportedMediaType("A scored challenge takes a predictions file: send multipart/form-data.")
+    challenge = takes_json(actor, challenge_id)
     participation = join_locked(actor, challenge)
     at = clock.now()
     require_open(challenge, at)
@@ -62,6 +60,14 @@ def submittable(actor: User, challenge_id: int) -> Challenge:
     return challenge
 
 
+def takes_json(actor: User, challenge_id: int) -> Challenge:
+    """A challenge the actor may submit a JSON body to: a judged one (scored ones take a file)."""
+    challenge = submittable(actor, challenge_id)
+    if challenge.evaluation is Evaluation.SCORED:
+        raise UnsupportedMediaType("A scored challenge takes a predictions file: send multipart/form-data.")
+    return challenge
+
+
 def require_open(challenge: Challenge, at: datetime) -> None:
     """Conflict unless the challenge is open at `at`."""
     phase = challenge.phase_at(at)
@@ -83,10 +89,10 @@ def join_locked(actor: User, challenge: Challenge) -> Participation:
     return participation
 
 
-def participation_of(actor: User, challenge: Challenge) -> Participation | None:
-    """The actor's participation in the challenge, if they joined it."""
-    return db.session.scalar(select(Participation).where(
-        Participation.challenge_id == challenge.id, Participation.user_id == actor.id))
+def participation_of(actor: User, challenge: Challenge, lock: bool = False) -> Participation | None:
+    """The actor's participation in the challenge, if they joined it (locked until the commit if asked)."""
+    query = select(Participation).where(Participation.challenge_id == challenge.id, Participation.user_id == actor.id)
+    return db.session.scalar(query.with_for_update() if lock else query)
 
 
 def active_count(participation: Participation) -> int:
