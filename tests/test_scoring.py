@@ -252,10 +252,10 @@ def test_manager_replaces_answer_key_while_upcoming(client, world):
     assert len(key_rows(client, challenge.id)) == 12 and count(AnswerKey) == 1
 
 
-@pytest.mark.parametrize("moment", ["open", "closed", "finalised", "cancelled"])
-def test_manager_uploads_answer_key_once_open_gets_409(client, world, moment):
-    challenge = scored(client, world)
-    if moment in ("closed", "finalised"):
+
+def _move_past_open(client, world, challenge, moment: str) -> None:
+    """Take an open scored challenge to its deadline ("closed", "at-deadline"), or finalise or cancel it."""
+    if moment in ("closed", "at-deadline", "finalised"):
         world.clock.now = challenge.closes_at
     if moment == "finalised":
         assert client.post(f"{API}/challenges/{challenge.id}/finalise", headers=auth_headers(world.owner)
@@ -263,6 +263,12 @@ def test_manager_uploads_answer_key_once_open_gets_409(client, world, moment):
     if moment == "cancelled":
         assert client.post(f"{API}/challenges/{challenge.id}/cancel", headers=auth_headers(world.owner),
                            json={"reason": "Called off"}).status_code == 200
+
+
+@pytest.mark.parametrize("moment", ["open", "closed", "finalised", "cancelled"])
+def test_manager_uploads_answer_key_once_open_gets_409(client, world, moment):
+    challenge = scored(client, world)
+    _move_past_open(client, world, challenge, moment)
     response = put_key(client, challenge.id, world.owner, key_file(BINARY))
     assert response.status_code == 409
     assert key_rows(client, challenge.id)[0].value == CLASSES[0]
@@ -524,14 +530,7 @@ def test_anonymous_uploads_predictions_gets_401(client, world):
 @pytest.mark.parametrize("moment", ["upcoming", "at-deadline", "finalised", "cancelled"])
 def test_participant_uploads_predictions_outside_open_phase_gets_409(client, world, moment):
     challenge = scored(client, world, opens_at=NOON + timedelta(days=1) if moment == "upcoming" else None)
-    if moment in ("at-deadline", "finalised"):
-        world.clock.now = challenge.closes_at
-    if moment == "finalised":
-        assert client.post(f"{API}/challenges/{challenge.id}/finalise", headers=auth_headers(world.owner)
-                           ).status_code == 200
-    if moment == "cancelled":
-        assert client.post(f"{API}/challenges/{challenge.id}/cancel", headers=auth_headers(world.owner),
-                           json={"reason": "Called off"}).status_code == 200
+    _move_past_open(client, world, challenge, moment)
     response = upload(client, challenge.id, world.alice, labels(challenge))
     assert response.status_code == 409 and response.content_type == "application/problem+json"
     assert (count(Submission), count(Prediction), count(Participation)) == (0, 0, 0)
