@@ -1,6 +1,8 @@
 """Background jobs: on an RQ worker when REDIS_URL is set, otherwise in this process once the response is sent."""
 import logging
+import threading
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import Flask, after_this_request, current_app, has_request_context
 from redis import Redis, RedisError
@@ -32,11 +34,33 @@ def enqueue(job: Callable, *args) -> None:
         job(*args)
 
 
+def after_commit(job: Callable) -> None:
+    """Schedule job() from a commit hook: on the worker, or after the response; outside a request the
+    work waits for the next relay (`flask relay`, a worker's start, or the next request)."""
+    if current_app.config.get("REDIS_URL") or has_request_context():
+        enqueue(job)
+
+
+def enqueue_in(seconds: float, job: Callable, *args) -> None:
+    """Run job(*args) in the background after a delay (a retry); a lost timer is caught up by the next relay."""
+    url = current_app.config.get("REDIS_URL")
+    if url:
+        try:
+            Queue(QUEUE, connection=Redis.from_url(url)).enqueue_in(
+                timedelta(seconds=seconds), run, f"{job.__module__}.{job.__qualname__}", *args, job_timeout=600)
+        except RedisError:
+            log.exception("could not schedule %s%s", job.__qualname__, args)
+        return
+    timer = threading.Timer(seconds, _run_in, (current_app._get_current_object(), job, args))
+    timer.daemon = True
+    timer.start()
+
+
 def _run_in(app: Flask, job: Callable, args: tuple) -> None:
     with app.app_context():
         try:
             job(*args)
-        except Exception:  # the response is gone: log it; `flask score-pending` picks the work up again
+        except Exception:  # the response is gone: log it; the rows stay pending for the next sweep
             log.exception("background job %s%s failed", job.__qualname__, args)
 
 
@@ -53,4 +77,4 @@ def run(path: str, *args) -> None:
 def work(burst: bool = False) -> None:
     """Process jobs from Redis in this process (the app context must be pushed)."""
     connection = Redis.from_url(current_app.config["REDIS_URL"])
-    SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection).work(burst=burst)
+    SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection).work(burst=burst, with_scheduler=True)

@@ -27,6 +27,17 @@ class Config:
     TOKEN_TTL = int(os.environ.get("TOKEN_TTL", str(7 * 24 * 3600)))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
     MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", str(100 * 1024 * 1024)))  # answer keys, predictions
+    # Attachments: per-file limit, allowed types (judged from the content), and where files live.
+    MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_BYTES", str(50 * 1024 * 1024)))
+    ATTACHMENT_TYPES = os.environ.get("ATTACHMENT_TYPES", "pdf,png,jpeg,zip,csv,txt,md")
+    STORAGE_URL = os.environ.get("STORAGE_URL", f"file://{ROOT / 'instance' / 'files'}")
+    # Webhooks and email.
+    WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "10"))
+    WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+    WEBHOOKS_ALLOW_PRIVATE = os.environ.get("WEBHOOKS_ALLOW_PRIVATE", "0") == "1"
+    SMTP_URL = os.environ.get("SMTP_URL")  # smtp://host:port, smtps://, smtp+starttls://; user:password@ optional
+    SMTP_FROM = os.environ.get("SMTP_FROM", "challenges <no-reply@localhost>")
+    EMAIL_MAX_ATTEMPTS = int(os.environ.get("EMAIL_MAX_ATTEMPTS", "8"))
     # argon2id cost: the OWASP-recommended memory-hard parameters.
     PASSWORD_TIME_COST = 2
     PASSWORD_MEMORY_COST = 19 * 1024

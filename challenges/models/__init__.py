@@ -3,6 +3,9 @@ from challenges.models.accounts import Token, User
 from challenges.models.audit import AuditEntry
 from challenges.models.awards import Award, AwardStatus
 from challenges.models.idempotency import IdempotencyRecord
+from challenges.models.communication import Announcement, AnnouncementKind, Question
+from challenges.models.events import EVENT_TYPES, Delivery, DeliveryStatus, Event, Webhook
+from challenges.models.notifications import EmailStatus, Notification
 from challenges.models.challenges import Challenge, ChallengeTag, Evaluation, Phase, Prize, Status
 from challenges.models.judging import Assignment, ConflictOfInterest, Criterion, Review
 from challenges.models.scoring import AnswerKey, EvaluationStatus, Prediction
@@ -12,6 +15,8 @@ from challenges.models.submissions import (
 )
 
 __all__ = [
+    "Announcement", "AnnouncementKind", "Delivery", "DeliveryStatus", "EVENT_TYPES", "EmailStatus", "Event",
+    "Notification", "Question", "Webhook",
     "AnswerKey", "Assignment", "ConflictOfInterest", "Criterion", "EvaluationStatus", "Prediction", "Review",
     "AuditEntry", "Award", "AwardStatus", "Challenge", "ChallengeTag", "Evaluation", "IdempotencyRecord", "Membership",
     "Organisation", "Participation", "Phase", "Prize", "Revision", "Role", "Status", "Submission",

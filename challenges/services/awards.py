@@ -7,7 +7,7 @@ from challenges import clock, pagination
 from challenges.errors import Conflict, NotFound, ValidationFailed
 from challenges.extensions import db
 from challenges.models import Award, AwardStatus, Challenge, Phase, Prize, Status, Submission, SubmissionStatus, User
-from challenges.services import audit, challenges, leaderboards, policy
+from challenges.services import audit, challenges, events, leaderboards, notifications, policy
 
 
 def create(actor: User, challenge_id: int, *, prize_id: int, submission_id: int) -> Award:
@@ -35,6 +35,7 @@ def create(actor: User, challenge_id: int, *, prize_id: int, submission_id: int)
         raise Conflict("The prize is already awarded, or the submission already holds a prize.") from None
     audit.record(actor, "award.created", award, challenge.organisation_id,
                  prize_id=prize.id, submission_id=submission.id)
+    events.emit("award.created", challenge, award=events.award_data(award))
     db.session.commit()
     return award
 
@@ -59,6 +60,7 @@ def revoke(actor: User, challenge_id: int, award_id: int) -> None:
         raise Conflict("Awards cannot be revoked after finalisation.")
     audit.record(actor, "award.revoked", award, challenge.organisation_id,
                  prize_id=award.prize_id, submission_id=award.submission_id)
+    events.emit("award.revoked", challenge, award=events.award_data(award))
     db.session.delete(award)
     db.session.commit()
 
@@ -96,6 +98,10 @@ def mark_paid(actor: User, award_id: int, reference: str) -> Award:
     award, challenge = _finalised_award(actor, award_id)
     award.status, award.payout_reference, award.paid_at = AwardStatus.PAID, reference, clock.now()
     audit.record(actor, "award.paid", award, challenge.organisation_id, reference=reference)
+    data = {"award": events.award_data(award)}
+    events.emit("award.paid", challenge, **data)
+    notifications.to_users("award.paid", [award.submission.participant_id],
+                           {"challenge": events.challenge_data(challenge), **data})
     db.session.commit()
     return award
 

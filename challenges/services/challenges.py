@@ -6,10 +6,10 @@ from challenges import clock, pagination
 from challenges.errors import Conflict, ValidationFailed
 from challenges.extensions import db
 from challenges.models import (
-    Challenge, ChallengeTag, Evaluation, Membership, Organisation, Phase, Prize, Status, User,
+    AnnouncementKind, Challenge, ChallengeTag, Evaluation, Membership, Organisation, Phase, Prize, Status, User,
 )
 from challenges.models.challenges import DEFAULT_JUDGING
-from challenges.services import audit, policy
+from challenges.services import announcements, audit, events, policy
 from challenges.services.amendments import check_amendment
 
 SORTS = {
@@ -70,6 +70,7 @@ def update(actor: User, challenge_id: int, **changes) -> Challenge:
     extended = "closes_at" in changes and challenge.status is Status.PUBLISHED \
         and changes["closes_at"] != challenge.closes_at
     terms_changed = any(k in changes and changes[k] != getattr(challenge, k) for k in ("rules", "ip_terms"))
+    previous_closes_at = challenge.closes_at
     opens_at, closes_at = (changes.get(k, getattr(challenge, k)) for k in ("opens_at", "closes_at"))
     if opens_at and opens_at >= closes_at:
         raise ValidationFailed("opens_at", "opens_at must be before closes_at.")
@@ -83,8 +84,17 @@ def update(actor: User, challenge_id: int, **changes) -> Challenge:
     if extended:
         audit.record(actor, "challenge.deadline_extended", challenge, challenge.organisation_id,
                      closes_at=challenge.closes_at.isoformat())
+        _announce_extension(actor, challenge, previous_closes_at)
     db.session.commit()
     return challenge
+
+
+def _announce_extension(actor: User, challenge: Challenge, previous_closes_at) -> None:
+    """Tell participants and integrators that the deadline moved."""
+    new = challenge.closes_at.isoformat()
+    events.emit("challenge.deadline_changed", challenge, previous_closes_at=previous_closes_at.isoformat())
+    announcements.announce(challenge, AnnouncementKind.DEADLINE_EXTENDED, "The deadline is extended",
+                           f"Submissions are now accepted until {new}.", actor)
 
 
 def _apply(challenge: Challenge, changes: dict) -> None:

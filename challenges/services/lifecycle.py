@@ -4,8 +4,8 @@ from sqlalchemy import exists, select
 from challenges import clock
 from challenges.errors import Conflict
 from challenges.extensions import db
-from challenges.models import Award, Challenge, Evaluation, Phase, Status, User
-from challenges.services import audit, scoring
+from challenges.models import AnnouncementKind, Award, AwardStatus, Challenge, Evaluation, Phase, Status, User
+from challenges.services import announcements, audit, events, notifications, scoring
 from challenges.services.challenges import manageable
 
 
@@ -24,6 +24,7 @@ def publish(actor: User, challenge_id: int) -> Challenge:
     challenge.opens_at = challenge.opens_at or now
     challenge.status, challenge.published_at, challenge.updated_at = Status.PUBLISHED, now, now
     audit.record(actor, "challenge.published", challenge, challenge.organisation_id)
+    events.emit("challenge.published", challenge)
     db.session.commit()
     return challenge
 
@@ -39,6 +40,9 @@ def cancel(actor: User, challenge_id: int, reason: str) -> Challenge:
     challenge.status, challenge.cancelled_at, challenge.updated_at = Status.CANCELLED, now, now
     challenge.cancel_reason = reason
     audit.record(actor, "challenge.cancelled", challenge, challenge.organisation_id, reason=reason)
+    events.emit("challenge.cancelled", challenge, reason=reason)
+    if challenge.published_at:  # a draft has nobody to tell
+        announcements.announce(challenge, AnnouncementKind.CANCELLED, "This challenge is cancelled", reason, actor)
     db.session.commit()
     return challenge
 
@@ -51,5 +55,19 @@ def finalise(actor: User, challenge_id: int) -> Challenge:
         raise Conflict("Only a closed challenge can be finalised.")
     challenge.status, challenge.finalised_at, challenge.updated_at = Status.FINALISED, now, now
     audit.record(actor, "challenge.finalised", challenge, challenge.organisation_id)
+    events.emit("challenge.finalised", challenge)
+    _tell_results(challenge)
     db.session.commit()
     return challenge
+
+
+def _tell_results(challenge: Challenge) -> None:
+    """Notify every participant that the results are out; winners learn their prizes."""
+    winners: dict[int, dict] = {}
+    awards = db.session.scalars(select(Award).where(
+        Award.challenge_id == challenge.id, Award.status != AwardStatus.CANCELLED)).all()
+    for award in awards:
+        winners.setdefault(award.submission.participant_id, {"awards": []})["awards"].append(
+            {**events.award_data(award), "prize": award.prize.title})
+    notifications.to_participants("challenge.finalised", challenge, {"challenge": events.challenge_data(challenge),
+                                                                     "awards": []}, extra=winners)

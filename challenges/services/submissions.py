@@ -15,7 +15,7 @@ from challenges.models import (
     Award, AwardStatus, Challenge, Evaluation, EvaluationStatus, Participation, Phase, Revision, Status, Submission,
     SubmissionStatus, User,
 )
-from challenges.services import audit, challenges, policy
+from challenges.services import audit, challenges, events, notifications, policy
 
 
 def content_sha256(**content) -> str:
@@ -50,7 +50,17 @@ def add(actor: User, challenge: Challenge, at: datetime, *, title: str, summary:
     db.session.flush()
     _keep_revision(submission, at)
     audit.record(actor, "submission.received", submission, challenge.organisation_id, sha256=digest)
+    _announce(submission, challenge, "submission.received", notify=True)
     return submission
+
+
+def _announce(submission: Submission, challenge: Challenge, event_type: str, notify: bool = False, **extra) -> None:
+    """The event of a submission's change, and the author's notification when it concerns them."""
+    data = {"submission": events.submission_data(submission), **extra}
+    events.emit(event_type, challenge, **data)
+    if notify:
+        notifications.to_users(event_type, [submission.participant_id],
+                               {"challenge": events.challenge_data(challenge), **data})
 
 
 def submittable(actor: User, challenge_id: int) -> Challenge:
@@ -251,6 +261,7 @@ def withdraw(actor: User, submission_id: int) -> Submission:
     _require_withdrawable(submission)  # again under the lock: a concurrent withdrawal may have won
     submission.status, submission.updated_at = SubmissionStatus.WITHDRAWN, at
     audit.record(actor, "submission.withdrawn", submission, submission.challenge.organisation_id)
+    _announce(submission, submission.challenge, "submission.withdrawn")
     db.session.commit()
     return submission
 
@@ -281,5 +292,6 @@ def disqualify(actor: User, submission_id: int, reason: str) -> Submission:
     submission.status, submission.disqualification_reason = SubmissionStatus.DISQUALIFIED, reason
     submission.updated_at = clock.now()
     audit.record(actor, "submission.disqualified", submission, challenge.organisation_id, reason=reason)
+    _announce(submission, challenge, "submission.disqualified", notify=True, reason=reason)
     db.session.commit()
     return submission

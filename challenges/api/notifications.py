@@ -1,0 +1,37 @@
+"""In-app notifications and the email preference."""
+from challenges.api.blueprint import Blueprint, no_body
+
+from challenges.auth import current_user, login_required
+from challenges.schemas.accounts import MeOut
+from challenges.schemas.common import PageArgs, page_of
+from challenges.schemas.notifications import NotificationOut, PreferencesIn
+from challenges.services import notifications
+
+bp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="Notifications.")
+
+
+@bp.get("/notifications")
+@login_required
+@bp.arguments(PageArgs, location="query")
+@bp.response(200, page_of(NotificationOut))
+def list_notifications(args):
+    """The caller's notifications, newest first."""
+    return notifications.for_user(current_user(), **args)
+
+
+@bp.post("/notifications/<id:notification_id>/read")
+@login_required
+@no_body(bp)
+@bp.response(200, NotificationOut)
+def read_notification(_body, notification_id):
+    """Mark a notification read."""
+    return notifications.mark_read(current_user(), notification_id)
+
+
+@bp.patch("/me")
+@login_required
+@bp.arguments(PreferencesIn)
+@bp.response(200, MeOut)
+def update_me(data):
+    """Change the caller's settings: `email_notifications` turns emails on or off."""
+    return notifications.set_email_preference(current_user(), data["email_notifications"])

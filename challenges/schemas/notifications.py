@@ -1,0 +1,20 @@
+"""In-app notifications and the email preference."""
+from marshmallow import fields
+
+from challenges.schemas.common import Schema, flag
+
+
+class NotificationOut(Schema):
+    """A notification, named like the event that caused it."""
+
+    id = fields.Integer()
+    kind = fields.String()
+    created_at = fields.AwareDateTime()
+    read_at = fields.AwareDateTime(allow_none=True)
+    data = fields.Dict()
+
+
+class PreferencesIn(Schema):
+    """The signed-in user's settings."""
+
+    email_notifications = flag(required=True)

@@ -1,0 +1,159 @@
+"""In-app notifications, and the emails sent for them through SMTP_URL."""
+import logging
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app
+from sqlalchemy import insert, select
+
+from challenges import clock, jobs, pagination
+from challenges.extensions import db
+from challenges.models import Challenge, EmailStatus, Notification, Participation, User
+from challenges.services import outbox, policy
+
+LEASE = timedelta(seconds=120)
+SUBJECTS = {
+    "submission.received": "We received your submission",
+    "submission.disqualified": "Your submission was disqualified",
+    "question.answered": "Your question was answered",
+    "announcement.posted": "A new announcement",
+    "challenge.finalised": "The results are out",
+    "challenge.deadline_approaching": "The deadline is near",
+    "award.paid": "Your prize was paid",
+}
+log = logging.getLogger(__name__)
+
+
+def to_users(kind: str, user_ids, data: dict | None = None, extra: dict | None = None) -> None:
+    """Notify these users (in-app, and by email unless they turned it off); extra[user_id] adds to the data."""
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return
+    emails = db.session.execute(select(User.id, User.email_notifications).where(User.id.in_(ids))).all()
+    _add(kind, data or {}, emails, extra or {})
+
+
+def to_participants(kind: str, challenge: Challenge, data: dict, extra: dict | None = None) -> None:
+    """Notify everyone who joined the challenge."""
+    emails = db.session.execute(select(User.id, User.email_notifications).join(
+        Participation, Participation.user_id == User.id).where(Participation.challenge_id == challenge.id)).all()
+    _add(kind, data, emails, extra or {})
+
+
+def _add(kind: str, data: dict, recipients, extra: dict) -> None:
+    now = clock.now()
+    mail = bool(current_app.config.get("SMTP_URL"))
+    rows = [{"user_id": user_id, "kind": kind, "data": {**data, **extra.get(user_id, {})}, "created_at": now,
+             "email_status": EmailStatus.PENDING if mail and wants_email else None, "email_attempts": 0}
+            for user_id, wants_email in recipients]
+    if rows:
+        db.session.execute(insert(Notification), rows)
+        if mail:
+            outbox.wake()
+
+
+def for_user(actor: User, limit: int, cursor: str | None) -> pagination.Page:
+    """The actor's notifications, newest first."""
+    query = select(Notification).where(Notification.user_id == actor.id)
+    return pagination.paginate(query, [Notification.id], limit, cursor, descending=True)
+
+
+def mark_read(actor: User, notification_id: int) -> Notification:
+    """Mark one of the actor's notifications read (the first time counts)."""
+    notification = db.session.get(Notification, notification_id)
+    policy.visible_or_404(notification is not None and notification.user_id == actor.id, "notification")
+    notification.read_at = notification.read_at or clock.now()
+    db.session.commit()
+    return notification
+
+
+def set_email_preference(actor: User, email_notifications: bool) -> User:
+    """Turn the actor's emails on or off; pending emails follow the new choice when they are sent."""
+    actor.email_notifications = email_notifications
+    db.session.commit()
+    return actor
+
+
+def send_due_emails(batch: int = 100) -> int:
+    """Send every email that is due; returns how many were attempted."""
+    if not current_app.config.get("SMTP_URL"):
+        return 0
+    now = clock.now()
+    due = db.session.scalars(select(Notification.id).where(
+        Notification.email_status == EmailStatus.PENDING,
+        (Notification.email_next_attempt_at.is_(None)) | (Notification.email_next_attempt_at <= now))
+        .order_by(Notification.id).limit(batch)).all()
+    db.session.commit()
+    attempted = 0
+    for notification_id in due:
+        if outbox.claim(Notification, notification_id, Notification.email_status, Notification.email_next_attempt_at,
+                        now, LEASE):
+            _send(notification_id)
+            attempted += 1
+    return attempted
+
+
+def _send(notification_id: int) -> None:
+    """Email one claimed notification and record the outcome."""
+    notification = db.session.get(Notification, notification_id)
+    user = db.session.get(User, notification.user_id)
+    if not user.email_notifications:
+        notification.email_status, notification.email_next_attempt_at = None, None
+        db.session.commit()
+        return
+    message = compose(notification, user)
+    db.session.commit()  # no transaction stays open while the mail server answers
+    error = deliver(message)
+    now = clock.now()
+    notification.email_attempts += 1
+    if error is None:
+        notification.email_status, notification.email_next_attempt_at = EmailStatus.SENT, None
+    elif notification.email_attempts >= current_app.config["EMAIL_MAX_ATTEMPTS"]:
+        log.warning("giving up on the email of notification %s: %s", notification_id, error)
+        notification.email_status, notification.email_next_attempt_at = EmailStatus.FAILED, None
+    else:
+        notification.email_next_attempt_at = now + outbox.backoff(notification.email_attempts)
+    db.session.commit()
+    if notification.email_next_attempt_at:
+        jobs.enqueue_in((notification.email_next_attempt_at - now).total_seconds(), outbox.relay)
+
+
+def compose(notification: Notification, user: User) -> EmailMessage:
+    """The email for a notification: a subject by kind, and the facts in plain text."""
+    message = EmailMessage()
+    message["From"] = current_app.config["SMTP_FROM"]
+    message["To"] = user.email
+    challenge = notification.data.get("challenge", {})
+    subject = SUBJECTS.get(notification.kind, "News from challenges")
+    message["Subject"] = f"{subject}: {challenge['title']}" if challenge.get("title") else subject
+    lines = [f"Hello {user.display_name},", "", f"{subject}."]
+    lines += [f"{key}: {value}" for key, value in _facts(notification.data)]
+    lines += ["", "You can turn these emails off with PATCH /api/v1/me {\"email_notifications\": false}."]
+    message.set_content("\n".join(lines))
+    return message
+
+
+def _facts(data: dict, prefix: str = ""):
+    for key, value in data.items():
+        if isinstance(value, dict):
+            yield from _facts(value, f"{prefix}{key}.")
+        elif value is not None and not isinstance(value, list):
+            yield f"{prefix}{key}", value
+
+
+def deliver(message: EmailMessage) -> str | None:
+    """Hand an email to the SMTP server of SMTP_URL; an error message, or None when it was accepted."""
+    url = urlsplit(current_app.config["SMTP_URL"])
+    connect = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
+    try:
+        with connect(url.hostname, url.port or (465 if url.scheme == "smtps" else 25), timeout=10) as smtp:
+            if url.scheme == "smtp+starttls":
+                smtp.starttls()
+            if url.username:
+                smtp.login(unquote(url.username), unquote(url.password or ""))
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        return f"{type(error).__name__}: {error}"
+    return None

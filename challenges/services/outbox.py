@@ -1,0 +1,49 @@
+"""Relaying the outbox after each commit: webhook deliveries and notification emails."""
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import event, or_, update
+from sqlalchemy.orm import Session
+
+from challenges import jobs
+from challenges.extensions import db
+
+RELAY_FLAG = "outbox_relay"
+
+
+def wake() -> None:
+    """Ask for a relay once the current transaction commits."""
+    db.session.info[RELAY_FLAG] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _relay_after_commit(session: Session) -> None:
+    if session.info.pop(RELAY_FLAG, False):
+        jobs.after_commit(relay)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(RELAY_FLAG, None)
+
+
+def relay() -> None:
+    """Send what is due: webhook deliveries, then emails."""
+    from challenges.services import notifications, webhooks
+
+    webhooks.deliver_due()
+    notifications.send_due_emails()
+
+
+def claim(model, row_id: int, status, next_at, now: datetime, lease: timedelta) -> bool:
+    """Take a due row for one attempt: only one relay wins, and a crashed one's claim lapses after the lease."""
+    result = db.session.execute(
+        update(model).where(model.id == row_id, status == "pending", or_(next_at.is_(None), next_at <= now))
+        .values({next_at: now + lease}).execution_options(synchronize_session=False))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before the next attempt: the base, doubling with each failure."""
+    return timedelta(seconds=current_app.config["WEBHOOK_RETRY_BASE_SECONDS"] * 2 ** (attempts - 1))

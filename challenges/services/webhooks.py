@@ -1,0 +1,150 @@
+"""Organisations' webhooks: registration, signed deliveries with retries, and the delivery log."""
+import hashlib
+import hmac
+import json
+import logging
+from datetime import timedelta
+
+import requests
+from flask import current_app
+from sqlalchemy import select
+
+from challenges import clock, jobs, pagination
+from challenges.errors import NotFound, ValidationFailed
+from challenges.extensions import db
+from challenges.models import Delivery, DeliveryStatus, User, Webhook
+from challenges.services import addresses, audit, organisations, outbox, policy, secrets
+
+TIMEOUT = (5, 10)  # seconds to connect, seconds to answer
+LEASE = timedelta(seconds=60)  # longer than any attempt, so a claim outlives its attempt
+log = logging.getLogger(__name__)
+
+
+def register(actor: User, organisation_id: int, *, url: str, events: list[str]) -> Webhook:
+    """Register an endpoint; its plain secret rides on the returned object this once, and is stored sealed."""
+    organisations.managed(actor, organisation_id)
+    if reason := addresses.refusal(url):
+        raise ValidationFailed("url", reason)
+    secret = secrets.new_secret()
+    hook = Webhook(organisation_id=organisation_id, url=url, events=list(dict.fromkeys(events)),
+                   secret_encrypted=secrets.seal(secret), created_by=actor.id, created_at=clock.now())
+    db.session.add(hook)
+    db.session.flush()
+    audit.record(actor, "webhook.registered", hook, organisation_id, url=url, events=hook.events)
+    db.session.commit()
+    hook.secret = secret
+    return hook
+
+
+def for_organisation(actor: User, organisation_id: int, limit: int, cursor: str | None) -> pagination.Page:
+    """An organisation's webhooks (owners and managers)."""
+    organisations.managed(actor, organisation_id)
+    query = select(Webhook).where(Webhook.organisation_id == organisation_id)
+    return pagination.paginate(query, [Webhook.id], limit, cursor)
+
+
+def managed(actor: User, webhook_id: int) -> Webhook:
+    """A webhook of an organisation the actor runs; 404 to anyone else."""
+    hook = db.session.get(Webhook, webhook_id)
+    policy.visible_or_404(hook is not None and policy.is_member(actor, hook.organisation_id), "webhook")
+    policy.require_manager(actor, hook.organisation_id)
+    return hook
+
+
+def delete(actor: User, organisation_id: int, webhook_id: int) -> None:
+    """Remove an endpoint and its pending deliveries."""
+    organisations.managed(actor, organisation_id)
+    hook = db.session.get(Webhook, webhook_id)
+    if hook is None or hook.organisation_id != organisation_id:
+        raise NotFound("No such webhook.")
+    audit.record(actor, "webhook.deleted", hook, organisation_id, url=hook.url)
+    db.session.delete(hook)
+    db.session.commit()
+
+
+def deliveries(actor: User, webhook_id: int, limit: int, cursor: str | None) -> pagination.Page:
+    """A webhook's delivery log, newest first."""
+    hook = managed(actor, webhook_id)
+    query = select(Delivery).where(Delivery.webhook_id == hook.id)
+    return pagination.paginate(query, [Delivery.id], limit, cursor, descending=True)
+
+
+def redeliver(actor: User, delivery_id: int) -> Delivery:
+    """Send a delivery again now, with a fresh round of attempts."""
+    delivery = db.session.get(Delivery, delivery_id)
+    policy.visible_or_404(delivery is not None, "delivery")
+    managed(actor, delivery.webhook_id)
+    db.session.refresh(delivery, with_for_update=True)
+    delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.PENDING, 0, clock.now()
+    audit.record(actor, "delivery.redelivered", delivery, delivery.webhook.organisation_id)
+    outbox.wake()
+    db.session.commit()
+    return delivery
+
+
+def deliver_due(batch: int = 100) -> int:
+    """Attempt every delivery that is due; returns how many were attempted."""
+    now = clock.now()
+    due = db.session.scalars(select(Delivery.id).where(
+        Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
+        .order_by(Delivery.next_attempt_at, Delivery.id).limit(batch)).all()
+    db.session.commit()
+    attempted = 0
+    for delivery_id in due:
+        if outbox.claim(Delivery, delivery_id, Delivery.status, Delivery.next_attempt_at, now, LEASE):
+            attempt(delivery_id)
+            attempted += 1
+    return attempted
+
+
+def payload(delivery: Delivery) -> bytes:
+    """The body of a delivery: the same bytes on every attempt."""
+    event = delivery.event
+    body = {"id": delivery.id, "type": event.type, "created_at": event.created_at.isoformat(), "data": event.data}
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The Challenges-Signature header: t=<unix seconds>,v1=<HMAC-SHA256 of "<t>.<body>">."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def attempt(delivery_id: int) -> None:
+    """POST a claimed delivery once, and record the outcome: delivered, a retry later, or failed."""
+    delivery = db.session.get(Delivery, delivery_id)
+    status_code, error = _post(delivery)
+    now = clock.now()
+    delivery.attempts += 1
+    delivery.last_status_code, delivery.last_error = status_code, error
+    if error is None:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = DeliveryStatus.DELIVERED, now, None
+    elif delivery.attempts >= current_app.config["WEBHOOK_MAX_ATTEMPTS"]:
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+    else:
+        delivery.next_attempt_at = now + outbox.backoff(delivery.attempts)
+    db.session.commit()
+    if delivery.next_attempt_at:
+        jobs.enqueue_in((delivery.next_attempt_at - now).total_seconds(), outbox.relay)
+
+
+def _post(delivery: Delivery) -> tuple[int | None, str | None]:
+    """Send the delivery; the status code, and an error unless it was a 2xx."""
+    hook = delivery.webhook
+    if reason := addresses.refusal(hook.url):  # checked again: DNS may have changed since registration
+        return None, reason
+    body = payload(delivery)
+    headers = {"Content-Type": "application/json", "User-Agent": "challenges-webhooks",
+               "Challenges-Event": delivery.event.type, "Challenges-Delivery": str(delivery.id),
+               "Challenges-Signature": signature(secrets.unseal(hook.secret_encrypted), int(clock.now().timestamp()),
+                                                 body)}
+    url = hook.url
+    db.session.commit()  # no transaction stays open while we wait on the network
+    try:
+        # stream=True: the receiver's answer is never read, however large it is
+        with requests.post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False,
+                           stream=True) as response:
+            code = response.status_code
+    except requests.RequestException as error:
+        return None, f"{type(error).__name__}: {error}"[:500]
+    return code, None if 200 <= code < 300 else f"HTTP {code}"
