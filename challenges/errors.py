@@ -51,6 +51,10 @@ class UnsupportedMediaType(AppError):
     status, title = 415, "Unsupported media type"
 
 
+class TooLarge(AppError):
+    status, title = 413, "Content too large"
+
+
 class PreconditionFailed(AppError):
     status, title = 412, "Precondition failed"
 

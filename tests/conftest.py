@@ -32,9 +32,11 @@ def _reset_schema() -> None:
 def app(tmp_path_factory):
     """The application, on PostgreSQL when TEST_DATABASE_URL is set, else on a SQLite file."""
     sqlite_path = tmp_path_factory.mktemp("db") / "test.db"
+    files = tmp_path_factory.mktemp("files")
 
     class Settings(TestConfig):
         SQLALCHEMY_DATABASE_URI = database_url(POSTGRES_URL) if POSTGRES_URL else f"sqlite:///{sqlite_path}"
+        STORAGE_URL = f"file://{files}"
 
     app = create_app(Settings)
     with app.app_context():

@@ -29,7 +29,7 @@ def test_manager_awards_prize_after_deadline(client, closed):
     assert response.json | {"id": None, "awarded_at": None} == {
         "id": None, "challenge_id": challenge.id, "prize_id": challenge.prize_ids[0], "submission_id": alice_entry.id,
         "status": "awarded", "awarded_by": manager.id, "awarded_at": None, "payout_reference": None,
-        "paid_at": None, "cancel_reason": None, "rank": None, "score": None}
+        "paid_at": None, "cancel_reason": None, "rank": None, "score": None, "team_split": None}
 
 
 def test_manager_awards_taken_prize_or_second_prize_to_one_submission_gets_409(client, closed):

@@ -4,9 +4,9 @@ from flask_smorest import Api
 
 def register_blueprints(api: Api) -> None:
     """Register every blueprint on the API."""
-    from challenges.api import accounts, announcements, awards, challenges, health, judging, leaderboards, \
-        notifications, organisations, questions, scoring, submissions, webhooks
+    from challenges.api import accounts, announcements, attachments, awards, challenges, exports, health, judging, \
+        leaderboards, notifications, organisations, questions, scoring, submissions, teams, webhooks
 
     for module in (health, accounts, notifications, organisations, webhooks, challenges, announcements, questions,
-                   submissions, judging, scoring, leaderboards, awards):
+                   teams, submissions, attachments, judging, scoring, leaderboards, awards, exports):
         api.register_blueprint(module.bp)

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per domain."""
 from challenges.models.accounts import Token, User
+from challenges.models.attachments import Attachment
 from challenges.models.audit import AuditEntry
 from challenges.models.awards import Award, AwardStatus
 from challenges.models.idempotency import IdempotencyRecord
@@ -9,12 +10,15 @@ from challenges.models.notifications import EmailStatus, Notification
 from challenges.models.challenges import Challenge, ChallengeTag, Evaluation, Phase, Prize, Status
 from challenges.models.judging import Assignment, ConflictOfInterest, Criterion, Review
 from challenges.models.scoring import AnswerKey, EvaluationStatus, Prediction
+from challenges.models.teams import Invitation, InvitationStatus, Team, TeamMember
 from challenges.models.organisations import Membership, Organisation, Role
 from challenges.models.submissions import (
     Participation, Revision, Submission, SubmissionStatus,
 )
 
 __all__ = [
+    "Invitation", "InvitationStatus", "Team", "TeamMember",
+    "Attachment",
     "Announcement", "AnnouncementKind", "Delivery", "DeliveryStatus", "EVENT_TYPES", "EmailStatus", "Event",
     "Notification", "Question", "Webhook",
     "AnswerKey", "Assignment", "ConflictOfInterest", "Criterion", "EvaluationStatus", "Prediction", "Review",

@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from challenges.extensions import db
@@ -34,6 +34,7 @@ class Award(db.Model):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None]
     rank: Mapped[int | None]
+    team_split: Mapped[list | None] = mapped_column(JSON)  # a team's shares when the award was made
     score: Mapped[float | None]
 
     prize: Mapped["Prize"] = relationship()  # noqa: F821

@@ -74,7 +74,9 @@ class Challenge(db.Model):
     finalised_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(Text)
-    max_submissions_per_participant: Mapped[int | None]  # None: no limit
+    max_submissions_per_participant: Mapped[int | None]  # None: no limit; per team when in one
+    max_team_size: Mapped[int] = mapped_column(default=1, server_default="1")  # 1: no teams
+    team_merge_deadline: Mapped[datetime | None]
     publish_winning_submissions: Mapped[bool] = mapped_column(default=True)
     submission_count: Mapped[int] = mapped_column(default=0)
     # Derived, kept for indexed sorting and searching.

@@ -41,6 +41,7 @@ class Submission(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id", ondelete="CASCADE"))
     participant_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(1000), default="")
     body: Mapped[str] = mapped_column(Text, default="")
@@ -63,6 +64,7 @@ class Submission(db.Model):
     selected: Mapped[bool] = mapped_column(default=False)
 
     participant: Mapped["User"] = relationship()  # noqa: F821
+    team: Mapped["Team | None"] = relationship()  # noqa: F821
     challenge: Mapped["Challenge"] = relationship()  # noqa: F821
 
     @property

@@ -19,6 +19,14 @@ class PayoutIn(Schema):
     reference = name(200)
 
 
+class SplitShare(Schema):
+    """A team member's weight and share of a prize."""
+
+    user_id = fields.Integer()
+    weight = fields.Integer()
+    share = fields.Float()
+
+
 class AwardOut(Schema):
     """An award and its payout status."""
 
@@ -34,6 +42,7 @@ class AwardOut(Schema):
     cancel_reason = fields.String(allow_none=True)
     rank = fields.Integer(allow_none=True)
     score = fields.Float(allow_none=True)
+    team_split = fields.List(fields.Nested(SplitShare), allow_none=True)  # a team's shares, fixed at the award
 
 
 class ResultSubmission(Schema):

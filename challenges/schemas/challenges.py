@@ -68,6 +68,8 @@ class ChallengeIn(Schema):
     evaluation = fields.Enum(Evaluation, by_value=True)
     max_submissions_per_participant = fields.Integer(
         strict=True, allow_none=True, load_default=1, validate=validate.Range(min=1, max=100_000))
+    max_team_size = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
+    team_merge_deadline = when(allow_none=True)
     publish_winning_submissions = flag()
     judging = fields.Nested(JudgingSettings, allow_none=True)
     scoring = fields.Nested(ScoringSettings, allow_none=True)
@@ -136,6 +138,8 @@ class ChallengeOut(Schema):
     cancel_reason = fields.String(allow_none=True)
     evaluation = fields.Enum(Evaluation, by_value=True)
     max_submissions_per_participant = fields.Integer(allow_none=True)
+    max_team_size = fields.Integer()
+    team_merge_deadline = fields.AwareDateTime(allow_none=True)
     ip_terms = fields.String()
     terms_version = fields.Integer()
     publish_winning_submissions = fields.Boolean()

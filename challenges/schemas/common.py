@@ -105,6 +105,13 @@ class UserRef(Schema):
     display_name = fields.String(dump_only=True)
 
 
+class TeamRef(Schema):
+    """A team as others see it."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+
+
 class PageArgs(Schema):
     """?limit= and ?cursor= of every list."""
 

@@ -2,7 +2,7 @@
 from marshmallow import fields, validate
 
 from challenges.models.judging import MAX_CRITERIA
-from challenges.schemas.common import Schema, UserRef, ident, name, number, text
+from challenges.schemas.common import Schema, TeamRef, UserRef, ident, name, number, text
 
 
 class CriterionIn(Schema):
@@ -95,5 +95,6 @@ class LeaderboardEntryOut(Schema):
     disagreement = fields.Boolean()
     shortlisted = fields.Boolean()
     participant = fields.Nested(UserRef)
+    team = fields.Nested(TeamRef, allow_none=True)
     submission_id = fields.Integer()
     submitted_at = fields.AwareDateTime()

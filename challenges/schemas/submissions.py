@@ -2,7 +2,7 @@
 from marshmallow import ValidationError, fields, validate, validates
 
 from challenges.models import EvaluationStatus, SubmissionStatus
-from challenges.schemas.common import Schema, Trimmed, UserRef, flag, name, text
+from challenges.schemas.common import Schema, TeamRef, Trimmed, UserRef, flag, name, text
 
 
 class SubmissionPatch(Schema):
@@ -42,6 +42,7 @@ class SubmissionOut(Schema):
     id = fields.Integer()
     challenge_id = fields.Integer()
     participant = fields.Nested(UserRef, allow_none=True)  # null to a judge of a blind challenge
+    team = fields.Nested(TeamRef, allow_none=True)  # the team it belongs to; null to blind judges too
     title = fields.String()
     summary = fields.String()
     body = fields.String()

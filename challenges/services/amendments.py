@@ -33,6 +33,17 @@ def _check_limit(challenge: Challenge, limit: int | None, _phase: Phase) -> None
         raise Conflict("max_submissions_per_participant may only grow once published.")
 
 
+def _check_team_size(challenge: Challenge, size: int, _phase: Phase) -> None:
+    if size < challenge.max_team_size:
+        raise Conflict("max_team_size may only grow once published.")
+
+
+def _check_merge_deadline(challenge: Challenge, merge_deadline, _phase: Phase) -> None:
+    current = challenge.team_merge_deadline
+    if current is None or merge_deadline is None or merge_deadline < current:
+        raise Conflict("team_merge_deadline may only move later once published.")
+
+
 def _check_prizes(challenge: Challenge, items: list, _phase: Phase) -> None:
     """Prizes may be raised or added, never lowered, removed, reordered or changed in currency."""
     given = {item.get("id"): (rank, item) for rank, item in enumerate(items, start=1)}
@@ -53,4 +64,6 @@ CHECKS = {
     "closes_at": _check_deadline,
     "max_submissions_per_participant": _check_limit,
     "prizes": _check_prizes,
+    "max_team_size": _check_team_size,
+    "team_merge_deadline": _check_merge_deadline,
 }

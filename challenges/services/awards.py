@@ -7,7 +7,7 @@ from challenges import clock, pagination
 from challenges.errors import Conflict, NotFound, ValidationFailed
 from challenges.extensions import db
 from challenges.models import Award, AwardStatus, Challenge, Phase, Prize, Status, Submission, SubmissionStatus, User
-from challenges.services import audit, challenges, events, leaderboards, notifications, policy
+from challenges.services import audit, challenges, events, leaderboards, notifications, policy, submissions
 
 
 def create(actor: User, challenge_id: int, *, prize_id: int, submission_id: int) -> Award:
@@ -26,7 +26,8 @@ def create(actor: User, challenge_id: int, *, prize_id: int, submission_id: int)
         raise Conflict(f"A {submission.status} submission cannot win a prize.")
     rank, score = leaderboards.standing_of(challenge, submission.id)
     award = Award(challenge_id=challenge.id, prize_id=prize.id, submission_id=submission.id,
-                  awarded_by=actor.id, awarded_at=now, rank=rank, score=score)
+                  awarded_by=actor.id, awarded_at=now, rank=rank, score=score,
+                  team_split=submission.team.split if submission.team else None)
     db.session.add(award)
     try:
         db.session.flush()
@@ -100,7 +101,8 @@ def mark_paid(actor: User, award_id: int, reference: str) -> Award:
     audit.record(actor, "award.paid", award, challenge.organisation_id, reference=reference)
     data = {"award": events.award_data(award)}
     events.emit("award.paid", challenge, **data)
-    notifications.to_users("award.paid", [award.submission.participant_id],
+    notifications.to_users("award.paid", [award.submission.participant_id,
+                                          *submissions.team_member_ids(award.submission.team_id)],
                            {"challenge": events.challenge_data(challenge), **data})
     db.session.commit()
     return award

@@ -46,6 +46,7 @@ def create(actor: User, *, organisation_id: int, prizes=(), tags=(), **fields) -
         raise ValidationFailed("organisation_id", "No such organisation.")
     policy.require_manager(actor, organisation_id)
     now = clock.now()
+    _check_merge_deadline(fields.get("team_merge_deadline"), fields["closes_at"])
     challenge = Challenge(organisation_id=organisation_id, created_at=now, updated_at=now,
                           **{"evaluation": Evaluation.JUDGED} | fields)
     _settle_evaluation(challenge, fields)
@@ -74,6 +75,7 @@ def update(actor: User, challenge_id: int, **changes) -> Challenge:
     opens_at, closes_at = (changes.get(k, getattr(challenge, k)) for k in ("opens_at", "closes_at"))
     if opens_at and opens_at >= closes_at:
         raise ValidationFailed("opens_at", "opens_at must be before closes_at.")
+    _check_merge_deadline(changes.get("team_merge_deadline", challenge.team_merge_deadline), closes_at)
     _apply(challenge, changes)
     _settle_evaluation(challenge, changes)
     if terms_changed and challenge.status is Status.PUBLISHED:
@@ -87,6 +89,11 @@ def update(actor: User, challenge_id: int, **changes) -> Challenge:
         _announce_extension(actor, challenge, previous_closes_at)
     db.session.commit()
     return challenge
+
+
+def _check_merge_deadline(merge_deadline, closes_at) -> None:
+    if merge_deadline and merge_deadline > closes_at:
+        raise ValidationFailed("team_merge_deadline", "Teams merge before the deadline, not after it.")
 
 
 def _announce_extension(actor: User, challenge: Challenge, previous_closes_at) -> None:

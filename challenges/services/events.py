@@ -36,6 +36,7 @@ def challenge_data(challenge: Challenge) -> dict:
 def submission_data(submission: Submission) -> dict:
     """What an event says about a submission."""
     return {"id": submission.id, "challenge_id": submission.challenge_id, "participant_id": submission.participant_id,
+            "team_id": submission.team_id,
             "title": submission.title, "status": str(submission.status),
             "submitted_at": _when(submission.submitted_at), "content_sha256": submission.content_sha256,
             "revision": submission.revision}

@@ -101,13 +101,15 @@ def scored_board(actor: User | None, challenge: Challenge, board: str) -> list[d
 
 def scored_ranking(challenge: Challenge, board: str) -> list[dict]:
     """The public or private ranking of a scored challenge, whoever asks."""
-    rows = db.session.scalars(select(Submission).options(selectinload(Submission.participant)).where(
+    rows = db.session.scalars(select(Submission).options(
+        selectinload(Submission.participant), selectinload(Submission.team)).where(
         Submission.challenge_id == challenge.id, Submission.status == SubmissionStatus.SUBMITTED,
         Submission.evaluation_status == EvaluationStatus.SCORED)).all()
     better = scoring.metric_of(challenge).higher_is_better
-    by_participant: dict[int, list[Submission]] = {}
-    for submission in rows:
-        by_participant.setdefault(submission.participant_id, []).append(submission)
+    by_participant: dict[tuple, list[Submission]] = {}
+    for submission in rows:  # a team is one entrant
+        entrant = ("team", submission.team_id) if submission.team_id else ("user", submission.participant_id)
+        by_participant.setdefault(entrant, []).append(submission)
     score_of = (lambda s: s.private_score) if board == "private" else (lambda s: s.public_score)
     limit = challenge.scoring["final_selection_limit"]
     best = []
@@ -115,7 +117,7 @@ def scored_ranking(challenge: Challenge, board: str) -> list[dict]:
         counted = _counted(entries, better, limit) if board == "private" else entries
         best.append(min(counted, key=lambda s: _order(score_of(s), better, s)))
     best.sort(key=lambda s: _order(score_of(s), better, s))
-    return [{"rank": rank, "participant": s.participant, "submission_id": s.id, "score": score_of(s),
+    return [{"rank": rank, "participant": s.participant, "team": s.team, "submission_id": s.id, "score": score_of(s),
              "submitted_at": s.submitted_at} for rank, s in enumerate(best, start=1)]
 
 

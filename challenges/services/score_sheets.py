@@ -21,7 +21,7 @@ def sheet(actor: User, challenge_id: int) -> tuple[Challenge, Iterator[str]]:
 
 
 def _rows(challenge: Challenge, criteria: list) -> Iterator[str]:
-    yield _line(["submission_id", "submission_title", "participant_id", "participant", "status", "judge_id",
+    yield line(["submission_id", "submission_title", "participant_id", "participant", "status", "judge_id",
                  "judge", *(criterion.name for criterion in criteria), "weighted_score", "comment", "updated_at"])
     author, judge = aliased(User), aliased(User)
     query = (select(Review, Submission, author, judge)
@@ -32,12 +32,13 @@ def _rows(challenge: Challenge, criteria: list) -> Iterator[str]:
              .order_by(Review.submission_id, Review.judge_id)
              .execution_options(yield_per=500))
     for review, submission, participant, reviewer in db.session.execute(query):
-        yield _line([submission.id, submission.title, participant.id, participant.display_name, submission.status,
+        yield line([submission.id, submission.title, participant.id, participant.display_name, submission.status,
                      reviewer.id, reviewer.display_name, *(review.scores.get(str(c.id)) for c in criteria),
                      round(review.weighted_score, 6), review.comment, review.updated_at.isoformat()])
 
 
-def _line(cells: list) -> str:
+def line(cells: list) -> str:
+    """One CSV row, with cells that would run as formulas made harmless."""
     buffer = io.StringIO()
     csv.writer(buffer).writerow([_safe(cell) for cell in cells])
     return buffer.getvalue()

@@ -76,11 +76,11 @@ def submit(actor: User, challenge_id: int, *, title: str, stream: BinaryIO) -> S
     stored, arrays = _key(challenge)
     key = answer_files.Key(target=stored.target, ids=arrays["ids"], values=arrays["values"], sha256=stored.sha256)
     values, file_sha256 = answer_files.read_predictions(stream, key, metric_of(challenge))
-    participation = submissions.join_locked(actor, challenge)
+    participation, team_id = submissions.entrant_locked(actor, challenge)
     submissions.require_open(challenge, received_at)
-    _require_quota(challenge, participation, received_at)
+    _require_quota(challenge, participation, team_id, received_at)
     submission = submissions.add(actor, challenge, received_at, title=title, file_sha256=file_sha256,
-                                 evaluation_status=EvaluationStatus.PENDING)
+                                 evaluation_status=EvaluationStatus.PENDING, team_id=team_id)
     db.session.add(Prediction(submission_id=submission.id, file_sha256=file_sha256, rows=len(values),
                               data=answer_files.to_blob(values=values)))
     submissions.count(challenge, received_at, +1)
@@ -89,20 +89,21 @@ def submit(actor: User, challenge_id: int, *, title: str, stream: BinaryIO) -> S
     return submission
 
 
-def _require_quota(challenge: Challenge, participation, at: datetime) -> None:
-    used_today = _used_on(participation, at)
+def _require_quota(challenge: Challenge, participation, team_id: int | None, at: datetime) -> None:
+    used_today = _used_on(participation, team_id, at)
     if used_today >= challenge.scoring["max_daily_submissions"]:
         raise Conflict(f"You have used today's {used_today} submissions; the next slot opens at "
                        f"{_next_midnight(at).isoformat()}.")
-    if challenge.limit_reached(submissions.active_count(participation)):
+    if challenge.limit_reached(submissions.active_count(participation, team_id)):
         raise Conflict("You have reached this challenge's submission limit.")
 
 
-def _used_on(participation, at: datetime) -> int:
-    """Submissions of the UTC day of `at`, withdrawn ones included, except those we failed to score."""
+def _used_on(participation, team_id: int | None, at: datetime) -> int:
+    """Submissions of the UTC day of `at` (the team's when in one), withdrawn ones included, except those we
+    failed to score."""
     day_start = datetime.combine(at.date(), time(), tzinfo=at.tzinfo)
     return db.session.scalar(select(func.count()).select_from(Submission).where(
-        Submission.challenge_id == participation.challenge_id, Submission.participant_id == participation.user_id,
+        submissions.entrant_filter(participation.user_id, participation.challenge_id, team_id),
         Submission.submitted_at >= day_start, Submission.submitted_at < day_start + timedelta(days=1),
         or_(Submission.evaluation_status.is_(None), Submission.evaluation_status != EvaluationStatus.FAILED)))
 
@@ -116,9 +117,10 @@ def quota(actor: User, challenge_id: int) -> dict:
     challenge = submissions.submittable(actor, challenge_id)
     require_scored(challenge)
     participation = submissions.participation_of(actor, challenge)
+    team_id = submissions.team_id_of(actor.id, challenge.id)
     now = clock.now()
-    used_today = _used_on(participation, now) if participation else 0
-    active = submissions.active_count(participation) if participation else 0
+    used_today = _used_on(participation, team_id, now) if participation else 0
+    active = submissions.active_count(participation, team_id) if participation else 0
     limit = challenge.max_submissions_per_participant
     remaining_today = max(challenge.scoring["max_daily_submissions"] - used_today, 0)
     remaining_total = None if limit is None else max(limit - active, 0)
@@ -148,8 +150,9 @@ def select_final(actor: User, challenge_id: int, submission_ids: list[int]) -> l
     if len(wanted) > limit:
         raise ValidationFailed("submission_ids", f"Select at most {limit} submissions.")
     submissions.participation_of(actor, challenge, lock=True)  # serialises with this participant's uploads
+    team_id = submissions.team_id_of(actor.id, challenge.id)
     own = {s.id: s for s in db.session.scalars(select(Submission).where(
-        Submission.challenge_id == challenge.id, Submission.participant_id == actor.id))}
+        submissions.entrant_filter(actor.id, challenge.id, team_id)))}
     bad = [i for i in wanted if i not in own or own[i].status is not SubmissionStatus.SUBMITTED
            or own[i].evaluation_status is EvaluationStatus.FAILED]
     if bad:

@@ -12,8 +12,8 @@ from challenges import clock, pagination
 from challenges.errors import Conflict, UnsupportedMediaType
 from challenges.extensions import db
 from challenges.models import (
-    Award, AwardStatus, Challenge, Evaluation, EvaluationStatus, Participation, Phase, Revision, Status, Submission,
-    SubmissionStatus, User,
+    Attachment, Award, AwardStatus, Challenge, Evaluation, EvaluationStatus, Participation, Phase, Revision, Status,
+    Submission, SubmissionStatus, Team, TeamMember, User,
 )
 from challenges.services import audit, challenges, events, notifications, policy
 
@@ -28,12 +28,13 @@ def submit(actor: User, challenge_id: int, *, title: str, summary: str = "", bod
            links: list[str] = ()) -> Submission:
     """Store a submission and its first revision, inside the deadline and the limit."""
     challenge = takes_json(actor, challenge_id)
-    participation = join_locked(actor, challenge)
+    participation, team_id = entrant_locked(actor, challenge)
     at = clock.now()
     require_open(challenge, at)
-    if challenge.limit_reached(active_count(participation)):
+    if challenge.limit_reached(active_count(participation, team_id)):
         raise Conflict("You have reached this challenge's submission limit.")
-    submission = add(actor, challenge, at, title=title, summary=summary, body=body, links=list(links))
+    submission = add(actor, challenge, at, title=title, summary=summary, body=body, links=list(links),
+                     team_id=team_id)
     count(challenge, at, +1)  # last: the challenge row stays locked only until the commit
     db.session.commit()
     return submission
@@ -59,8 +60,15 @@ def _announce(submission: Submission, challenge: Challenge, event_type: str, not
     data = {"submission": events.submission_data(submission), **extra}
     events.emit(event_type, challenge, **data)
     if notify:
-        notifications.to_users(event_type, [submission.participant_id],
+        notifications.to_users(event_type, [submission.participant_id, *team_member_ids(submission.team_id)],
                                {"challenge": events.challenge_data(challenge), **data})
+
+
+def team_member_ids(team_id: int | None) -> list[int]:
+    """The members of a team (none for no team)."""
+    if team_id is None:
+        return []
+    return list(db.session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == team_id)))
 
 
 def submittable(actor: User, challenge_id: int) -> Challenge:
@@ -99,17 +107,44 @@ def join_locked(actor: User, challenge: Challenge) -> Participation:
     return participation
 
 
+def team_id_of(user_id: int, challenge_id: int) -> int | None:
+    """The team the user is in for this challenge, if any."""
+    return db.session.scalar(select(TeamMember.team_id).where(
+        TeamMember.challenge_id == challenge_id, TeamMember.user_id == user_id))
+
+
+def entrant_locked(actor: User, challenge: Challenge) -> tuple[Participation, int | None]:
+    """Join the challenge and lock who the next submission counts for: the participant, then their team."""
+    participation = join_locked(actor, challenge)
+    team_id = team_id_of(actor.id, challenge.id)
+    while team_id:  # teammates submitting at once wait for each other, so the team's limit holds
+        db.session.execute(select(Team.id).where(Team.id == team_id).with_for_update())
+        current = team_id_of(actor.id, challenge.id)  # a merge or a removal may have moved us while we waited
+        if current == team_id:
+            break
+        team_id = current
+    return participation, team_id
+
+
+def entrant_filter(user_id: int, challenge_id: int, team_id: int | None):
+    """The condition selecting the submissions that count for a team, or for a participant alone."""
+    if team_id:
+        return Submission.team_id == team_id
+    return (Submission.challenge_id == challenge_id) & (Submission.participant_id == user_id) \
+        & Submission.team_id.is_(None)
+
+
 def participation_of(actor: User, challenge: Challenge, lock: bool = False) -> Participation | None:
     """The actor's participation in the challenge, if they joined it (locked until the commit if asked)."""
     query = select(Participation).where(Participation.challenge_id == challenge.id, Participation.user_id == actor.id)
     return db.session.scalar(query.with_for_update() if lock else query)
 
 
-def active_count(participation: Participation) -> int:
-    """Submissions that count toward the limit: not withdrawn, and not failed by our scoring."""
+def active_count(participation: Participation, team_id: int | None) -> int:
+    """Submissions that count toward the limit (the team's, or the participant's own when alone): not
+    withdrawn, and not failed by our scoring."""
     return db.session.scalar(select(func.count()).select_from(Submission).where(
-        Submission.challenge_id == participation.challenge_id,
-        Submission.participant_id == participation.user_id,
+        entrant_filter(participation.user_id, participation.challenge_id, team_id),
         Submission.status != SubmissionStatus.WITHDRAWN,
         or_(Submission.evaluation_status.is_(None), Submission.evaluation_status != EvaluationStatus.FAILED)))
 
@@ -162,6 +197,11 @@ class SubmissionView:
         return None if self._hide_author else self._submission.participant
 
     @property
+    def team(self):
+        """The team, unless authors are hidden."""
+        return None if self._hide_author else self._submission.team
+
+    @property
     def evaluation(self) -> dict | None:
         """The scoring, with the private score when this reader may see it."""
         evaluation = self._submission.evaluation
@@ -185,29 +225,38 @@ def viewer(actor: User | None, challenge: Challenge):
 
 def _may_see(actor: User | None, submission: Submission) -> bool:
     challenge = submission.challenge
-    if actor and (actor.id == submission.participant_id or policy.is_member(actor, challenge.organisation_id)):
+    if actor and (actor.id == submission.participant_id or _in_team(actor, submission)
+                  or policy.is_member(actor, challenge.organisation_id)):
         return True
     return challenge.status is Status.FINALISED and challenge.publish_winning_submissions and \
         db.session.scalar(select(exists().where(
             Award.submission_id == submission.id, Award.status != AwardStatus.CANCELLED)))
 
 
+def _in_team(actor: User, submission: Submission) -> bool:
+    """Whether the actor is in the team the submission belongs to."""
+    return submission.team_id is not None and db.session.get(TeamMember, (submission.team_id, actor.id)) is not None
+
+
 def for_challenge(actor: User, challenge_id: int, limit: int, cursor: str | None) -> pagination.Page:
-    """All submissions for members; a participant's own for everyone else."""
+    """All submissions for members; a participant's own and their team's for everyone else."""
     challenge = challenges.visible(actor, challenge_id)
-    query = select(Submission).options(selectinload(Submission.participant)) \
+    query = select(Submission).options(selectinload(Submission.participant), selectinload(Submission.team)) \
         .where(Submission.challenge_id == challenge.id)
     if not policy.is_member(actor, challenge.organisation_id):
-        query = query.where(Submission.participant_id == actor.id)
+        team_id = team_id_of(actor.id, challenge.id)
+        query = query.where((Submission.participant_id == actor.id) | (Submission.team_id == team_id)
+                            if team_id else Submission.participant_id == actor.id)
     page = pagination.paginate(query, [Submission.id], limit, cursor)
     page.items = list(map(viewer(actor, challenge), page.items))
     return page
 
 
 def authored(actor: User, submission_id: int) -> Submission:
-    """The actor's own submission; 403 to members, who may only read it."""
+    """The actor's own submission, or their team's; 403 to members, who may only read it."""
     submission = visible(actor, submission_id)
-    policy.require(submission.participant_id == actor.id, "Only the author may change a submission.")
+    mine = _in_team(actor, submission) if submission.team_id else submission.participant_id == actor.id
+    policy.require(mine, "Only the author, or their team, may change a submission.")
     return submission
 
 
@@ -228,26 +277,51 @@ def revise(actor: User, submission_id: int, **changes) -> Submission:
     """Edit a submission while the challenge is open: a new revision with its SHA-256."""
     submission = locked_own(actor, submission_id)
     at = clock.now()
-    require_open(submission.challenge, at)
-    if submission.challenge.evaluation is Evaluation.SCORED:
-        raise Conflict("Predictions cannot be edited; submit a new file instead.")
-    if submission.status is not SubmissionStatus.SUBMITTED:
-        raise Conflict(f"A {submission.status} submission cannot be edited.")
-    content = {field: getattr(submission, field) for field in ("title", "summary", "body", "links")}
-    content |= {field: list(value) if field == "links" else value for field, value in changes.items()}
-    digest = content_sha256(**content)
+    require_editable(submission, at)
+    content = _content(submission) | {field: list(value) if field == "links" else value
+                                      for field, value in changes.items()}
+    digest = _digest(submission, content)
     if digest == submission.content_sha256:
         return submission  # nothing changed: no new revision
     for field, value in content.items():
         setattr(submission, field, value)
+    _new_revision(actor, submission, digest, at)
+    db.session.commit()
+    return submission
+
+
+def _content(submission: Submission) -> dict:
+    return {field: getattr(submission, field) for field in ("title", "summary", "body", "links")}
+
+
+def _digest(submission: Submission, content: dict) -> str:
+    """The SHA-256 of the content and, when there are any, of the attached files' hashes."""
+    files = sorted(db.session.scalars(select(Attachment.sha256).where(Attachment.submission_id == submission.id)))
+    return content_sha256(**content, **({"attachments": files} if files else {}))
+
+
+def _new_revision(actor: User, submission: Submission, digest: str, at: datetime) -> None:
     submission.content_sha256 = digest
     submission.revision += 1
     submission.updated_at = at
     _keep_revision(submission, at)
     audit.record(actor, "submission.revised", submission, submission.challenge.organisation_id,
                  revision=submission.revision, sha256=submission.content_sha256)
-    db.session.commit()
-    return submission
+
+
+def files_changed(actor: User, submission: Submission, at: datetime) -> None:
+    """A new revision whose SHA-256 covers the files now attached (not committed)."""
+    db.session.flush()
+    _new_revision(actor, submission, _digest(submission, _content(submission)), at)
+
+
+def require_editable(submission: Submission, at: datetime) -> None:
+    """Conflict unless the submission can still change: open, submitted, and not a predictions file."""
+    require_open(submission.challenge, at)
+    if submission.challenge.evaluation is Evaluation.SCORED:
+        raise Conflict("Predictions cannot be edited; submit a new file instead.")
+    if submission.status is not SubmissionStatus.SUBMITTED:
+        raise Conflict(f"A {submission.status} submission cannot be edited.")
 
 
 def withdraw(actor: User, submission_id: int) -> Submission:
