@@ -1,4 +1,4 @@
-"""Command-line tasks: create-admin, seed-demo, worker and score-pending."""
+"""Command-line tasks: create-admin, seed-demo, worker, score-pending and relay."""
 import sys
 from datetime import timedelta
 
@@ -42,6 +42,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(worker)
     app.cli.add_command(score_pending)
+    app.cli.add_command(relay)
 
 
 @click.command("worker")
@@ -52,10 +53,12 @@ def worker(burst: bool) -> None:
     from flask import current_app
 
     from challenges import jobs
+    from challenges.services import outbox
 
     if not current_app.config.get("REDIS_URL"):
         raise click.UsageError("Set REDIS_URL: without it, jobs run inside the web process.")
     _queue_pending(timedelta(minutes=10))  # jobs lost while no worker ran (scoring twice is harmless)
+    jobs.enqueue(outbox.relay)  # deliveries, reminders and emails that came due while no worker ran
     jobs.work(burst=burst)
 
 
@@ -75,3 +78,13 @@ def _queue_pending(older_than: timedelta) -> None:
     for submission_id in ids:
         jobs.enqueue(scoring.evaluate, submission_id)
     click.echo(f"{len(ids)} submission(s) queued for scoring.")
+
+
+@click.command("relay")
+@with_appcontext
+def relay() -> None:
+    """Send what is due now: webhook deliveries, deadline reminders and emails (run it from cron, say)."""
+    from challenges.services import outbox
+
+    outbox.relay()
+    click.echo("Relayed what was due.")

@@ -38,6 +38,7 @@ class Config:
     SMTP_URL = os.environ.get("SMTP_URL")  # smtp://host:port, smtps://, smtp+starttls://; user:password@ optional
     SMTP_FROM = os.environ.get("SMTP_FROM", "challenges <no-reply@localhost>")
     EMAIL_MAX_ATTEMPTS = int(os.environ.get("EMAIL_MAX_ATTEMPTS", "8"))
+    DEADLINE_REMINDER_HOURS = float(os.environ.get("DEADLINE_REMINDER_HOURS", "24"))
     # argon2id cost: the OWASP-recommended memory-hard parameters.
     PASSWORD_TIME_COST = 2
     PASSWORD_MEMORY_COST = 19 * 1024

@@ -1,6 +1,7 @@
 """In-app notifications and the email preference."""
 from challenges.api.blueprint import Blueprint, no_body
 
+from challenges.api.guards import guard
 from challenges.auth import current_user, login_required
 from challenges.schemas.accounts import MeOut
 from challenges.schemas.common import PageArgs, page_of
@@ -21,6 +22,7 @@ def list_notifications(args):
 
 @bp.post("/notifications/<id:notification_id>/read")
 @login_required
+@guard(notifications.own)
 @no_body(bp)
 @bp.response(200, NotificationOut)
 def read_notification(_body, notification_id):

@@ -17,7 +17,7 @@ def _answerable(actor, question_id):
 
 @bp.post("/challenges/<id:challenge_id>/questions")
 @login_required
-@guard(challenges.visible)
+@guard(questions.askable)
 @idempotent
 @bp.arguments(QuestionIn)
 @bp.response(201, QuestionOut)

@@ -77,6 +77,7 @@ class Challenge(db.Model):
     max_submissions_per_participant: Mapped[int | None]  # None: no limit; per team when in one
     max_team_size: Mapped[int] = mapped_column(default=1, server_default="1")  # 1: no teams
     team_merge_deadline: Mapped[datetime | None]
+    reminded_for: Mapped[datetime | None]  # the deadline participants were last reminded of
     publish_winning_submissions: Mapped[bool] = mapped_column(default=True)
     submission_count: Mapped[int] = mapped_column(default=0)
     # Derived, kept for indexed sorting and searching.

@@ -40,6 +40,7 @@ class MeOut(UserOut):
 
     email = fields.String(dump_only=True)
     is_admin = fields.Boolean(dump_only=True)
+    email_notifications = fields.Boolean(dump_only=True)
     memberships = fields.List(fields.Nested(MembershipRef), dump_only=True)
 
 

@@ -93,9 +93,18 @@ def number(**kwargs) -> StrictFloat:
     return StrictFloat(**kwargs)
 
 
-def flag(**kwargs) -> fields.Boolean:
+class StrictBoolean(fields.Boolean):
+    """A JSON boolean: 1 and 0 are numbers, not booleans."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+def flag(**kwargs) -> StrictBoolean:
     """A JSON boolean: true or false, nothing else."""
-    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+    return StrictBoolean(**kwargs)
 
 
 class UserRef(Schema):

@@ -22,6 +22,7 @@ SUBJECTS = {
     "challenge.finalised": "The results are out",
     "challenge.deadline_approaching": "The deadline is near",
     "award.paid": "Your prize was paid",
+    "team.invited": "You are invited to a team",
 }
 log = logging.getLogger(__name__)
 
@@ -60,10 +61,16 @@ def for_user(actor: User, limit: int, cursor: str | None) -> pagination.Page:
     return pagination.paginate(query, [Notification.id], limit, cursor, descending=True)
 
 
-def mark_read(actor: User, notification_id: int) -> Notification:
-    """Mark one of the actor's notifications read (the first time counts)."""
+def own(actor: User, notification_id: int) -> Notification:
+    """One of the actor's notifications; NotFound for anyone else's."""
     notification = db.session.get(Notification, notification_id)
     policy.visible_or_404(notification is not None and notification.user_id == actor.id, "notification")
+    return notification
+
+
+def mark_read(actor: User, notification_id: int) -> Notification:
+    """Mark one of the actor's notifications read (the first time counts)."""
+    notification = own(actor, notification_id)
     notification.read_at = notification.read_at or clock.now()
     db.session.commit()
     return notification
@@ -103,9 +110,13 @@ def _send(notification_id: int) -> None:
         notification.email_status, notification.email_next_attempt_at = None, None
         db.session.commit()
         return
-    message = compose(notification, user)
+    try:
+        message = compose(notification, user)
+    except ValueError as problem:  # a header we could not build: counts as a failed attempt, never loops
+        message, error = None, f"cannot compose: {problem}"
     db.session.commit()  # no transaction stays open while the mail server answers
-    error = deliver(message)
+    if message is not None:
+        error = deliver(message)
     now = clock.now()
     notification.email_attempts += 1
     if error is None:
@@ -127,7 +138,8 @@ def compose(notification: Notification, user: User) -> EmailMessage:
     message["To"] = user.email
     challenge = notification.data.get("challenge", {})
     subject = SUBJECTS.get(notification.kind, "News from challenges")
-    message["Subject"] = f"{subject}: {challenge['title']}" if challenge.get("title") else subject
+    title = " ".join(str(challenge.get("title") or "").split())  # headers hold one line
+    message["Subject"] = f"{subject}: {title}" if title else subject
     lines = [f"Hello {user.display_name},", "", f"{subject}."]
     lines += [f"{key}: {value}" for key, value in _facts(notification.data)]
     lines += ["", "You can turn these emails off with PATCH /api/v1/me {\"email_notifications\": false}."]

@@ -28,10 +28,11 @@ def _forget_after_rollback(session: Session) -> None:
 
 
 def relay() -> None:
-    """Send what is due: webhook deliveries, then emails."""
-    from challenges.services import notifications, webhooks
+    """Send what is due: webhook deliveries, deadline reminders, then emails."""
+    from challenges.services import notifications, reminders, webhooks
 
     webhooks.deliver_due()
+    reminders.remind_due()
     notifications.send_due_emails()
 
 

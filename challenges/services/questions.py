@@ -5,17 +5,23 @@ from sqlalchemy.orm import selectinload
 from challenges import clock, pagination
 from challenges.errors import Conflict
 from challenges.extensions import db
-from challenges.models import Question, Status, User
+from challenges.models import Challenge, Question, Status, User
 from challenges.services import audit, challenges, events, notifications, policy
 
 WITH_PEOPLE = (selectinload(Question.asker), selectinload(Question.answerer))
 
 
-def ask(actor: User, challenge_id: int, body: str) -> Question:
-    """Ask a question on a published challenge (anyone signed in but the organisation's members)."""
+def askable(actor: User, challenge_id: int) -> Challenge:
+    """A challenge the actor may ask about: visible, and not of the actor's own organisation."""
     challenge = challenges.visible(actor, challenge_id)
     policy.require(not policy.is_member(actor, challenge.organisation_id),
                    "Members of the organisation answer questions; they do not ask them.")
+    return challenge
+
+
+def ask(actor: User, challenge_id: int, body: str) -> Question:
+    """Ask a question on a published challenge (anyone signed in but the organisation's members)."""
+    challenge = askable(actor, challenge_id)
     if challenge.status is not Status.PUBLISHED:
         raise Conflict(f"Questions are taken while a challenge is published, not {challenge.status}.")
     question = Question(challenge_id=challenge.id, asker_id=actor.id, body=body, created_at=clock.now())

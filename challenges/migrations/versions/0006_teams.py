@@ -68,6 +68,7 @@ def upgrade():
     with op.batch_alter_table('challenge', schema=None) as batch_op:
         batch_op.add_column(sa.Column('max_team_size', sa.Integer(), server_default='1', nullable=False))
         batch_op.add_column(sa.Column('team_merge_deadline', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('reminded_for', sa.DateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table('submission', schema=None) as batch_op:
         batch_op.add_column(sa.Column('team_id', sa.Integer(), nullable=True))
@@ -83,6 +84,7 @@ def downgrade():
         batch_op.drop_column('team_id')
 
     with op.batch_alter_table('challenge', schema=None) as batch_op:
+        batch_op.drop_column('reminded_for')
         batch_op.drop_column('team_merge_deadline')
         batch_op.drop_column('max_team_size')
 
