@@ -1,4 +1,4 @@
-"""Demo data for a first look: an organisation, challenges in several phases, participants, submissions."""
+"""Demo data for a first look: challenges in every phase, submissions, a team, a question and an announcement."""
 import io
 import random
 from datetime import timedelta
@@ -6,7 +6,9 @@ from datetime import timedelta
 from challenges import clock
 from challenges.extensions import db
 from challenges.models import Award, Challenge, Role, Status, Submission, User
-from challenges.services import accounts, challenges, judging, organisations, rubric, scoring, submissions
+from challenges.services import (
+    accounts, announcements, challenges, judging, organisations, questions, rubric, scoring, submissions, teams,
+)
 
 PASSWORD = "demo-password"
 PEOPLE = [  # email, display name, role in the organisation (None: participant)
@@ -68,7 +70,22 @@ def _create() -> None:
         _move_to(challenge, phase, owner, participants)
         if phase == "closed":
             _review(challenge, people[PEOPLE[2][0]])
+        if phase == "open":
+            _community(challenge, owner, participants)
     _scored(owner, organisation.id, participants)
+
+
+def _community(challenge: Challenge, owner: User, participants: list[User]) -> None:
+    """Teams of up to three, a team of Alice and Bob, an answered question and an announcement."""
+    alice, bob, carol = participants
+    challenge.max_team_size = 3
+    db.session.commit()
+    team = teams.create(alice, challenge.id, "Gauge Watchers")
+    teams.accept(bob, teams.invite(alice, team.id, user_id=bob.id).id)
+    question = questions.ask(carol, challenge.id, "May we use rainfall radar data as well as the gauges?")
+    questions.answer(owner, question.id, body="Yes: any public data source is allowed.", official=True)
+    announcements.post(owner, challenge.id, title="Gauge data refreshed",
+                       body="The training data now runs to last week.")
 
 
 def _review(challenge: Challenge, judge: User) -> None:
