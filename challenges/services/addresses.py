@@ -8,14 +8,18 @@ from flask import current_app
 
 def refusal(url: str) -> str | None:
     """Why the URL may not receive webhooks, or None when it may."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        host = None
+    if host is None or parts.scheme not in ("http", "https"):
         return "The URL must be http(s) with a host."
     if parts.username or parts.password:
         return "The URL must not carry credentials."
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (ValueError, UnicodeError, socket.gaierror):
         return "The URL's host does not resolve."
     if current_app.config["WEBHOOKS_ALLOW_PRIVATE"]:

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 import requests
+from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy import select
 
@@ -16,7 +17,7 @@ from challenges.models import Delivery, DeliveryStatus, User, Webhook
 from challenges.services import addresses, audit, organisations, outbox, policy, secrets
 
 TIMEOUT = (5, 10)  # seconds to connect, seconds to answer
-LEASE = timedelta(seconds=60)  # longer than any attempt, so a claim outlives its attempt
+LEASE = timedelta(minutes=5)  # far longer than an attempt, so a claim outlives it
 log = logging.getLogger(__name__)
 
 
@@ -92,7 +93,11 @@ def deliver_due(batch: int = 100) -> int:
     attempted = 0
     for delivery_id in due:
         if outbox.claim(Delivery, delivery_id, Delivery.status, Delivery.next_attempt_at, now, LEASE):
-            attempt(delivery_id)
+            try:
+                attempt(delivery_id)
+            except Exception:  # one broken delivery must not hold up the others; its claim lapses later
+                db.session.rollback()
+                log.exception("delivery %s could not be attempted", delivery_id)
             attempted += 1
     return attempted
 
@@ -134,10 +139,13 @@ def _post(delivery: Delivery) -> tuple[int | None, str | None]:
     if reason := addresses.refusal(hook.url):  # checked again: DNS may have changed since registration
         return None, reason
     body = payload(delivery)
+    try:
+        secret = secrets.unseal(hook.secret_encrypted)
+    except InvalidToken:  # SECRET_KEY changed since registration: register the endpoint again
+        return None, "The signing secret cannot be decrypted; register the webhook again."
     headers = {"Content-Type": "application/json", "User-Agent": "challenges-webhooks",
                "Challenges-Event": delivery.event.type, "Challenges-Delivery": str(delivery.id),
-               "Challenges-Signature": signature(secrets.unseal(hook.secret_encrypted), int(clock.now().timestamp()),
-                                                 body)}
+               "Challenges-Signature": signature(secret, int(clock.now().timestamp()), body)}
     url = hook.url
     db.session.commit()  # no transaction stays open while we wait on the network
     try:
