@@ -2,6 +2,8 @@
 import logging
 
 from flask import Flask
+from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from challenges import errors
 from challenges.api import register_blueprints
@@ -9,6 +11,14 @@ from challenges.api.conditional import add_etag
 from challenges.extensions import api, db, limiter, migrate
 from challenges.hooks import add_security_headers, limit_body_size
 from challenges.urls import IdConverter, id_schema, reject_impossible_ids
+
+
+CORS_OPTIONS = {
+    "allow_headers": ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match"],
+    "expose_headers": ["ETag", "Location", "Retry-After", "Idempotent-Replayed", "Content-Disposition"],
+    "methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    "max_age": 600,
+}
 
 
 def create_app(config: type | None = None) -> Flask:
@@ -35,6 +45,11 @@ def create_app(config: type | None = None) -> Flask:
     app.before_request(limit_body_size)
     app.after_request(add_etag)
     app.after_request(add_security_headers)
+    if app.config["CORS_ORIGINS"]:
+        CORS(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}}, **CORS_OPTIONS)
+    if app.config["PROXY_COUNT"]:
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     from challenges.cli import register_commands
 
     register_commands(app)

@@ -13,10 +13,12 @@ def limit_body_size() -> None:
 
 
 def add_security_headers(response: Response) -> Response:
-    """No sniffing, no framing, no referrer; API answers are not cached by intermediaries."""
+    """No sniffing, no framing, no referrer, HSTS on HTTPS; API answers are not cached by intermediaries."""
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"
+    if request.is_secure and current_app.config["HSTS_SECONDS"]:  # on HTTPS only: HSTS over HTTP means nothing
+        response.headers["Strict-Transport-Security"] = f"max-age={current_app.config['HSTS_SECONDS']}; includeSubDomains"
     if response.mimetype in ("application/json", "application/problem+json"):
         response.headers.setdefault("Cache-Control", "no-store")
     return response

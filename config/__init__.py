@@ -44,6 +44,11 @@ class Config:
     PASSWORD_MEMORY_COST = 19 * 1024
     PASSWORD_PARALLELISM = 1
 
+    # Behind reverse proxies: how many of them set X-Forwarded-For/-Proto (0: trust no such header).
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+    # Browsers: origins allowed to call the API (comma-separated; empty: none), and HSTS on HTTPS answers.
+    CORS_ORIGINS = [origin.strip() for origin in os.environ.get("CORS_ORIGINS", "").split(",") if origin.strip()]
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
     # Rate limits (Flask-Limiter syntax); shared across workers through Redis when REDIS_URL is set.
     RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") != "0"
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")

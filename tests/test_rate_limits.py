@@ -72,3 +72,19 @@ def test_two_workers_share_limits_through_redis(limited):
     workers = [limited(**settings) for _ in range(2)]
     statuses = [_sign_in(workers[i % 2]).status_code for i in range(6)]
     assert statuses == [401, 401, 401, 401, 429, 429]
+
+
+def test_behind_one_proxy_each_client_address_is_limited_apart(limited):
+    client = limited(RATELIMIT_SIGN_IN="2/minute", PROXY_COUNT=1)
+    first, second = ({"X-Forwarded-For": address} for address in ("203.0.113.7", "198.51.100.9"))
+    assert [client.post("/api/v1/tokens", json={"email": "a@example.com", "password": "wrong password"},
+                        headers=first).status_code for _ in range(3)] == [401, 401, 429]
+    assert client.post("/api/v1/tokens", json={"email": "a@example.com", "password": "wrong password"},
+                       headers=second).status_code == 401
+
+
+def test_without_trusted_proxies_forwarded_addresses_are_ignored(limited):
+    client = limited(RATELIMIT_SIGN_IN="2/minute")
+    statuses = [client.post("/api/v1/tokens", json={"email": "a@example.com", "password": "wrong password"},
+                            headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code for n in range(3)]
+    assert statuses == [401, 401, 429]  # a client cannot dodge the limit by making up addresses
