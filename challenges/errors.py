@@ -55,6 +55,14 @@ class TooLarge(AppError):
     status, title = 413, "Content too large"
 
 
+class TooManyRequests(AppError):
+    status, title = 429, "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int):
+        super().__init__(detail)
+        self.headers = {"Retry-After": str(max(int(retry_after), 1))}
+
+
 class PreconditionFailed(AppError):
     status, title = 412, "Precondition failed"
 

@@ -88,3 +88,34 @@ def test_without_trusted_proxies_forwarded_addresses_are_ignored(limited):
     statuses = [client.post("/api/v1/tokens", json={"email": "a@example.com", "password": "wrong password"},
                             headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code for n in range(3)]
     assert statuses == [401, 401, 429]  # a client cannot dodge the limit by making up addresses
+
+
+def _try(client, email, password, address):
+    return client.post("/api/v1/tokens", json={"email": email, "password": password},
+                       headers={"X-Forwarded-For": address})
+
+
+def test_attacker_guessing_from_one_address_is_slowed_and_owner_elsewhere_signs_in(limited):
+    client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_FAILURES_PER_ADDRESS="3/15 minutes", PROXY_COUNT=1)
+    owner = make_user()
+    assert [_try(client, owner.email, "guess", "203.0.113.7").status_code for _ in range(3)] == [401] * 3
+    refused = _try(client, owner.email, owner.password, "203.0.113.7")  # even the right password waits now
+    assert refused.status_code == 429 and refused.mimetype == "application/problem+json"
+    assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
+    assert _try(client, owner.email, owner.password, "198.51.100.9").status_code == 201
+
+
+def test_attack_from_many_addresses_spares_addresses_the_owner_used_before(limited):
+    client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_FAILURES_PER_ADDRESS="100/hour",
+                     SIGN_IN_FAILURES_PER_ACCOUNT="4/hour", PROXY_COUNT=1)
+    owner = make_user()
+    assert _try(client, owner.email, owner.password, "198.51.100.9").status_code == 201  # the owner's usual place
+    assert [_try(client, owner.email, "guess", f"203.0.113.{n}").status_code for n in range(4)] == [401] * 4
+    assert _try(client, owner.email, owner.password, "203.0.113.99").status_code == 429  # a new place waits
+    assert _try(client, owner.email, owner.password, "198.51.100.9").status_code == 201  # the owner does not
+
+
+def test_unknown_email_is_slowed_like_a_real_account(limited):
+    client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_FAILURES_PER_ADDRESS="2/15 minutes", PROXY_COUNT=1)
+    statuses = [_try(client, "Nobody@Example.com", "guess", "203.0.113.7").status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]  # the same answers as for an account: no way to tell them apart

@@ -1,4 +1,6 @@
 """Registration, sign-in and the signed-in user."""
+from flask_limiter.util import get_remote_address
+
 from challenges.api import limits
 from challenges.api.blueprint import Blueprint
 
@@ -24,7 +26,7 @@ def register(data):
 @bp.response(201, TokenOut)
 def sign_in(data):
     """Sign in: exchange an email and password for a bearer token."""
-    raw, token = accounts.issue_token(**data)
+    raw, token = accounts.issue_token(**data, address=get_remote_address())
     return {"token": raw, "expires_at": token.expires_at}
 
 

@@ -24,6 +24,14 @@ class User(db.Model):
     )
 
 
+class SignInAddress(db.Model):
+    """An address (as an HMAC) the user has signed in from: it is spared when their account is under attack."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    address_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seen_at: Mapped[datetime]
+
+
 class Token(db.Model):
     """A bearer token, stored as the SHA-256 of its value."""
 

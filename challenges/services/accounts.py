@@ -11,7 +11,7 @@ from challenges import clock
 from challenges.errors import Conflict, Unauthorized
 from challenges.extensions import db
 from challenges.models import Token, User
-from challenges.services import audit
+from challenges.services import audit, sign_in_throttle
 from challenges.services.passwords import hash_password, verify_password
 
 
@@ -48,11 +48,16 @@ def register(*, email: str, password: str, display_name: str, is_admin: bool = F
     return user
 
 
-def issue_token(*, email: str, password: str) -> tuple[str, Token]:
-    """Sign in: a new token for a correct email and password; one answer for every failure."""
+def issue_token(*, email: str, password: str, address: str | None = None) -> tuple[str, Token]:
+    """Sign in: a new token for a correct email and password; one answer for every failure, and a
+    slowdown after repeated failures for the account."""
+    email = email.strip().lower()
+    sign_in_throttle.check(email, address)
     user = find_by_email(email)
     if not verify_password(user.password_hash if user else None, password) or user.suspended_at:
+        sign_in_throttle.failed(email, address)
         raise Unauthorized("The email or the password is wrong.")
+    sign_in_throttle.succeeded(user, address)
     raw = secrets.token_urlsafe(32)
     now = clock.now()
     token = Token(user_id=user.id, token_hash=_digest(raw), created_at=now,

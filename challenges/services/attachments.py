@@ -5,7 +5,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from challenges import clock, pagination
-from challenges.errors import Conflict, ValidationFailed
+from challenges.errors import Conflict
 from challenges.extensions import db
 from challenges.models import Attachment, Challenge, Status, User
 from challenges.services import audit, challenges, file_types, policy, submissions
@@ -52,8 +52,6 @@ def _checked_and_stored(stream: BinaryIO, filename: str | None) -> file_types.In
     config = current_app.config
     allowed = {kind.strip().lower() for kind in config["ATTACHMENT_TYPES"].split(",") if kind.strip()}
     checked = file_types.inspect(stream, filename or "", allowed, config["MAX_ATTACHMENT_BYTES"])
-    if checked.size == 0:
-        raise ValidationFailed("file", "The file is empty.")
     storage().put(checked.sha256, stream)
     return checked
 

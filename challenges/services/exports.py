@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 from zipstream import ZipStream
 
 from challenges.extensions import db
-from challenges.models import Attachment, Award, Challenge, Evaluation, Phase, Prize, Submission, User
+from challenges.models import Attachment, Award, AwardStatus, Challenge, Evaluation, Phase, Prize, Submission, User
 from challenges.services import challenges, leaderboards
 from challenges.services.score_sheets import line
 from challenges.storage import CHUNK, storage
@@ -24,7 +24,8 @@ def csv_lines(challenge: Challenge) -> Iterator[str]:
     """One row per submission, oldest first: the receipt, the standing and the prize."""
     scores = _scores(challenge)
     yield line(COLUMNS)
-    query = (select(Submission, Prize.title).outerjoin(Award, Award.submission_id == Submission.id)
+    query = (select(Submission, Prize.title)
+             .outerjoin(Award, (Award.submission_id == Submission.id) & (Award.status != AwardStatus.CANCELLED))
              .outerjoin(Prize, Prize.id == Award.prize_id)
              .options(selectinload(Submission.participant), selectinload(Submission.team))
              .where(Submission.challenge_id == challenge.id).order_by(Submission.id)

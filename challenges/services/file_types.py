@@ -7,13 +7,18 @@ from typing import BinaryIO
 
 import filetype
 
-from challenges.errors import TooLarge, UnsupportedMediaType
+from challenges.errors import TooLarge, UnsupportedMediaType, ValidationFailed
 
 CHUNK = 1024 * 1024
 HEAD = 8192
 BINARY = {"pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "zip": "application/zip"}
 TEXT = {"csv": "text/csv", "md": "text/markdown", "txt": "text/plain"}
 ALIASES = {"jpeg": "jpg"}
+ZIPPED = {"application/zip", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+          "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+          "application/epub+zip", "application/vnd.oasis.opendocument.text",
+          "application/vnd.oasis.opendocument.spreadsheet", "application/vnd.oasis.opendocument.presentation"}
 
 
 @dataclass
@@ -36,6 +41,8 @@ def inspect(stream: BinaryIO, filename: str, allowed: set[str], max_bytes: int) 
         digest.update(chunk)
         head = head or chunk[:HEAD]
         is_text = is_text and _text(decoder, chunk)
+    if size == 0:
+        raise ValidationFailed("file", "The file is empty.")
     is_text = is_text and _text(decoder, b"", final=True)
     stream.seek(0)
     return Inspected(digest.hexdigest(), size, _judge(head, is_text, filename, {ALIASES.get(a, a) for a in allowed}))
@@ -50,6 +57,8 @@ def _text(decoder, chunk: bytes, final: bool = False) -> bool:
 
 def _judge(head: bytes, is_text: bool, filename: str, allowed: set[str]) -> str:
     kind = filetype.guess(head)
+    if kind and kind.mime in ZIPPED and "zip" in allowed:  # an office document is a ZIP archive too
+        return BINARY["zip"]
     if kind and kind.extension in BINARY and kind.extension in allowed:
         return BINARY[kind.extension]
     if kind is None and is_text and head:
