@@ -29,10 +29,11 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def enum_type(enum_class) -> Enum:
-    """A string column holding an enum's values, with a CHECK constraint on every database."""
+def enum_type(enum_class, name: str | None = None) -> Enum:
+    """A string column holding an enum's values, with a CHECK constraint (named `name`, or after the enum)
+    on every database."""
     return Enum(
         enum_class, native_enum=False, create_constraint=True, length=20, validate_strings=True,
         values_callable=lambda members: [member.value for member in members],
-        name=enum_class.__name__.lower(),
+        name=name or enum_class.__name__.lower(),
     )

@@ -53,6 +53,9 @@ def _create() -> None:
     people = {email: accounts.register(email=email, password=PASSWORD, display_name=name)
               for email, name, _ in PEOPLE}
     accounts.make_admin(ADMIN[0], PASSWORD, ADMIN[1])
+    for person in people.values():  # long-standing accounts, which the spam filter trusts
+        person.created_at -= timedelta(days=90)
+    db.session.commit()
     owner = people[PEOPLE[0][0]]
     organisation = organisations.create(owner, name="Open Water Lab",
                                         description="Water problems, solved in the open.",

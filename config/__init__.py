@@ -49,6 +49,11 @@ class Config:
     # Browsers: origins allowed to call the API (comma-separated; empty: none), and HSTS on HTTPS answers.
     CORS_ORIGINS = [origin.strip() for origin in os.environ.get("CORS_ORIGINS", "").split(",") if origin.strip()]
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
+    # Spam: content from accounts younger than SPAM_TRUST_AFTER_DAYS is held when its signals weigh
+    # SPAM_THRESHOLD or more; SPAM_FILTER_ENABLED=0 switches holding off (a load test, say).
+    SPAM_FILTER_ENABLED = os.environ.get("SPAM_FILTER_ENABLED", "1") != "0"
+    SPAM_TRUST_AFTER_DAYS = float(os.environ.get("SPAM_TRUST_AFTER_DAYS", "7"))
+    SPAM_THRESHOLD = int(os.environ.get("SPAM_THRESHOLD", "3"))
     # Rate limits (Flask-Limiter syntax); shared across workers through Redis when REDIS_URL is set.
     RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") != "0"
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")

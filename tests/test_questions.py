@@ -55,7 +55,7 @@ def test_outsider_asks_question_created(client, world):
     assert body | {"id": None} == {
         "id": None, "challenge_id": world.challenge.id, "body": "Is Python allowed?",
         "asker": {"id": world.alice.id, "display_name": world.alice.display_name}, "answer": None,
-        "created_at": T0.isoformat()}
+        "created_at": T0.isoformat(), "moderation": "visible"}
     assert listed(client, world.challenge.id, world.alice)["items"] == [body]
 
 
@@ -166,7 +166,7 @@ def test_manager_answers_question_ok(client, world, role):
     body = ok(answer(client, question["id"], actor, body="Any language."))
     assert body == question | {"answer": {
         "body": "Any language.", "official": False, "answered_at": T0.isoformat(),
-        "answerer": {"id": actor.id, "display_name": actor.display_name}}}
+        "answerer": {"id": actor.id, "display_name": actor.display_name}, "moderation": "visible"}}
     assert listed(client, world.challenge.id)["items"] == [body]
 
 
@@ -202,7 +202,8 @@ def test_manager_answers_again_replaces_answer(client, world, time_machine):
     time_machine.travel(hours=1)
     body = ok(answer(client, question, world.manager, body="Second"))
     assert body["answer"] == {"body": "Second", "official": False, "answered_at": (T0 + timedelta(hours=1)).isoformat(),
-                              "answerer": {"id": world.manager.id, "display_name": world.manager.display_name}}
+                              "answerer": {"id": world.manager.id, "display_name": world.manager.display_name},
+                              "moderation": "visible"}
     assert [q["answer"]["body"] for q in listed(client, world.challenge.id)["items"]] == ["Second"]
     assert ids(client, world.challenge.id, what="clarifications") == []
     assert count(Question) == 1

@@ -5,8 +5,8 @@ from flask_smorest import Api
 def register_blueprints(api: Api) -> None:
     """Register every blueprint on the API."""
     from challenges.api import accounts, announcements, attachments, awards, challenges, exports, health, judging, \
-        leaderboards, notifications, organisations, questions, scoring, submissions, teams, webhooks
+        leaderboards, moderation, notifications, organisations, questions, scoring, submissions, teams, webhooks
 
     for module in (health, accounts, notifications, organisations, webhooks, challenges, announcements, questions,
-                   teams, submissions, attachments, judging, scoring, leaderboards, awards, exports):
+                   teams, submissions, attachments, judging, scoring, leaderboards, awards, exports, moderation):
         api.register_blueprint(module.bp)

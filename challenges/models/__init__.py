@@ -11,12 +11,14 @@ from challenges.models.challenges import Challenge, ChallengeTag, Evaluation, Ph
 from challenges.models.judging import Assignment, ConflictOfInterest, Criterion, Review
 from challenges.models.scoring import AnswerKey, EvaluationStatus, Prediction
 from challenges.models.teams import Invitation, InvitationStatus, Team, TeamMember
+from challenges.models.moderation import CaseStatus, Flag, Moderation, ModerationCase, ObjectType
 from challenges.models.organisations import Membership, Organisation, Role
 from challenges.models.submissions import (
     Participation, Revision, Submission, SubmissionStatus,
 )
 
 __all__ = [
+    "CaseStatus", "Flag", "Moderation", "ModerationCase", "ObjectType",
     "SignInAddress",
     "Invitation", "InvitationStatus", "Team", "TeamMember",
     "Attachment",

@@ -1,7 +1,7 @@
 """Users and their bearer tokens."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, true
+from sqlalchemy import ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from challenges.extensions import db
@@ -16,6 +16,7 @@ class User(db.Model):
     display_name: Mapped[str] = mapped_column(String(100))
     is_admin: Mapped[bool] = mapped_column(default=False)
     suspended_at: Mapped[datetime | None]
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
     email_notifications: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime]
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from challenges import clock
 from challenges.extensions import db
 from challenges.dbtypes import enum_type
+from challenges.models.moderation import Moderation
 
 
 class Status(StrEnum):
@@ -78,6 +79,8 @@ class Challenge(db.Model):
     max_team_size: Mapped[int] = mapped_column(default=1, server_default="1")  # 1: no teams
     team_merge_deadline: Mapped[datetime | None]
     reminded_for: Mapped[datetime | None]  # the deadline participants were last reminded of
+    moderation: Mapped[Moderation] = mapped_column(enum_type(Moderation), default=Moderation.VISIBLE,
+                                                   server_default="visible")
     publish_winning_submissions: Mapped[bool] = mapped_column(default=True)
     submission_count: Mapped[int] = mapped_column(default=0)
     # Derived, kept for indexed sorting and searching.

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from challenges.dbtypes import enum_type
 from challenges.extensions import db
+from challenges.models.moderation import Moderation
 
 
 class Question(db.Model):
@@ -26,9 +27,15 @@ class Question(db.Model):
     answer_official: Mapped[bool] = mapped_column(default=False)
     answerer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     answered_at: Mapped[datetime | None]
+    moderation: Mapped[Moderation] = mapped_column(enum_type(Moderation), default=Moderation.VISIBLE,
+                                                   server_default="visible")
+    answer_moderation: Mapped[Moderation] = mapped_column(enum_type(Moderation, "answer_moderation"),
+                                                          default=Moderation.VISIBLE,
+                                                          server_default="visible")
 
     asker: Mapped["User"] = relationship(foreign_keys=[asker_id])  # noqa: F821
     answerer: Mapped["User | None"] = relationship(foreign_keys=[answerer_id])  # noqa: F821
+    challenge: Mapped["Challenge"] = relationship()  # noqa: F821
 
     @property
     def answer(self) -> dict | None:
@@ -36,7 +43,7 @@ class Question(db.Model):
         if self.answered_at is None:
             return None
         return {"body": self.answer_body, "official": self.answer_official, "answerer": self.answerer,
-                "answered_at": self.answered_at}
+                "answered_at": self.answered_at, "moderation": self.answer_moderation}
 
 
 class AnnouncementKind(StrEnum):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from challenges.extensions import db
 from challenges.dbtypes import enum_type
+from challenges.models.moderation import Moderation
 from challenges.models.scoring import EvaluationStatus
 
 
@@ -62,6 +63,8 @@ class Submission(db.Model):
     evaluation_error: Mapped[str | None] = mapped_column(Text)
     scored_at: Mapped[datetime | None]
     selected: Mapped[bool] = mapped_column(default=False)
+    moderation: Mapped[Moderation] = mapped_column(enum_type(Moderation), default=Moderation.VISIBLE,
+                                                   server_default="visible")
 
     participant: Mapped["User"] = relationship()  # noqa: F821
     team: Mapped["Team | None"] = relationship()  # noqa: F821

@@ -2,7 +2,7 @@
 from iso4217 import Currency
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from challenges.models import Evaluation, Phase, Status
+from challenges.models import Evaluation, Moderation, Phase, Status
 from challenges.schemas.common import MAX_INT, Schema, flag, ident, name, number, text, when
 
 CURRENCIES = sorted(c.code for c in Currency if c.code not in ("XXX", "XTS"))
@@ -147,6 +147,7 @@ class ChallengeOut(Schema):
     scoring = fields.Dict(allow_none=True)
     prizes = fields.List(fields.Nested(PrizeOut))
     submission_count = fields.Integer()
+    moderation = fields.Enum(Moderation, by_value=True)
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 

@@ -1,7 +1,7 @@
 """Questions, answers, clarifications and announcements."""
 from marshmallow import fields
 
-from challenges.models import AnnouncementKind
+from challenges.models import AnnouncementKind, Moderation
 from challenges.schemas.common import Schema, UserRef, flag, name, text
 
 
@@ -25,6 +25,7 @@ class AnswerOut(Schema):
     official = fields.Boolean()
     answerer = fields.Nested(UserRef)
     answered_at = fields.AwareDateTime()
+    moderation = fields.Enum(Moderation, by_value=True)
 
 
 class QuestionOut(Schema):
@@ -36,6 +37,7 @@ class QuestionOut(Schema):
     asker = fields.Nested(UserRef)
     answer = fields.Nested(AnswerOut, allow_none=True)
     created_at = fields.AwareDateTime()
+    moderation = fields.Enum(Moderation, by_value=True)
 
 
 class AnnouncementIn(Schema):

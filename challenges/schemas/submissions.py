@@ -1,7 +1,7 @@
 """Submissions and their receipts."""
 from marshmallow import ValidationError, fields, validate, validates
 
-from challenges.models import EvaluationStatus, SubmissionStatus
+from challenges.models import EvaluationStatus, Moderation, SubmissionStatus
 from challenges.schemas.common import Schema, TeamRef, Trimmed, UserRef, flag, name, text
 
 
@@ -55,3 +55,4 @@ class SubmissionOut(Schema):
     content_sha256 = fields.String()
     revision = fields.Integer()
     evaluation = fields.Nested(EvaluationOut, allow_none=True)  # scored challenges only
+    moderation = fields.Enum(Moderation, by_value=True)

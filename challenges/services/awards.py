@@ -6,7 +6,9 @@ from sqlalchemy.orm import selectinload
 from challenges import clock, pagination
 from challenges.errors import Conflict, NotFound, ValidationFailed
 from challenges.extensions import db
-from challenges.models import Award, AwardStatus, Challenge, Phase, Prize, Status, Submission, SubmissionStatus, User
+from challenges.models import (
+    Award, AwardStatus, Challenge, Moderation, Phase, Prize, Status, Submission, SubmissionStatus, User,
+)
 from challenges.services import audit, challenges, events, leaderboards, notifications, policy, submissions
 
 
@@ -17,7 +19,7 @@ def create(actor: User, challenge_id: int, *, prize_id: int, submission_id: int)
     if prize is None or prize.challenge_id != challenge.id:
         raise ValidationFailed("prize_id", "No such prize in this challenge.")
     submission = db.session.get(Submission, submission_id, with_for_update=True, populate_existing=True)
-    if submission is None or submission.challenge_id != challenge.id:
+    if submission is None or submission.challenge_id != challenge.id or submission.moderation is not Moderation.VISIBLE:
         raise ValidationFailed("submission_id", "No such submission in this challenge.")
     now = clock.now()
     if challenge.phase_at(now) is not Phase.CLOSED:

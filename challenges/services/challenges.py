@@ -6,10 +6,11 @@ from challenges import clock, pagination
 from challenges.errors import Conflict, ValidationFailed
 from challenges.extensions import db
 from challenges.models import (
-    AnnouncementKind, Challenge, ChallengeTag, Evaluation, Membership, Organisation, Phase, Prize, Status, User,
+    AnnouncementKind, Challenge, ChallengeTag, Evaluation, Membership, Moderation, ObjectType, Organisation, Phase,
+    Prize, Status, User,
 )
 from challenges.models.challenges import DEFAULT_JUDGING
-from challenges.services import announcements, audit, events, policy
+from challenges.services import announcements, audit, events, moderation, policy
 from challenges.services.amendments import check_amendment
 
 SORTS = {
@@ -55,6 +56,7 @@ def create(actor: User, *, organisation_id: int, prizes=(), tags=(), **fields) -
     _set_prizes(challenge, prizes)
     _refresh_derived(challenge)
     db.session.flush()
+    moderation.screen(actor, ObjectType.CHALLENGE, challenge)
     audit.record(actor, "challenge.created", challenge, organisation_id)
     db.session.commit()
     return challenge
@@ -175,7 +177,7 @@ def browse(actor: User | None, *, limit: int, cursor: str | None = None, sort: s
            phase: Phase | None = None, organisation_id: int | None = None, tag: str | None = None,
            q: str | None = None) -> pagination.Page:
     """Public challenges (drafts only of the actor's organisations), filtered and sorted."""
-    query = select(Challenge).options(*WITH_DETAILS).where(_phase_filter(actor, phase))
+    query = select(Challenge).options(*WITH_DETAILS).where(_phase_filter(actor, phase), _moderation_filter(actor))
     if organisation_id is not None:
         query = query.where(Challenge.organisation_id == organisation_id)
     if tag:
@@ -205,6 +207,14 @@ def _phase_filter(actor: User | None, phase: Phase | None):
             return (Challenge.status == Status.CANCELLED) & Challenge.published_at.is_not(None)
         case Phase.DRAFT:
             return (Challenge.status == Status.DRAFT) & _member_of(actor)
+
+
+def _moderation_filter(actor: User | None):
+    """Visible challenges; held ones for their organisation's members; everything for platform admins."""
+    if actor is not None and actor.is_admin:
+        return true()
+    return (Challenge.moderation == Moderation.VISIBLE) | \
+        ((Challenge.moderation == Moderation.HELD) & _member_of(actor))
 
 
 def _member_of(actor: User | None):

@@ -6,7 +6,9 @@ from sqlalchemy.orm import selectinload
 from zipstream import ZipStream
 
 from challenges.extensions import db
-from challenges.models import Attachment, Award, AwardStatus, Challenge, Evaluation, Phase, Prize, Submission, User
+from challenges.models import (
+    Attachment, Award, AwardStatus, Challenge, Evaluation, Moderation, Phase, Prize, Submission, User,
+)
 from challenges.services import challenges, leaderboards
 from challenges.services.score_sheets import line
 from challenges.storage import CHUNK, storage
@@ -28,7 +30,8 @@ def csv_lines(challenge: Challenge) -> Iterator[str]:
              .outerjoin(Award, (Award.submission_id == Submission.id) & (Award.status != AwardStatus.CANCELLED))
              .outerjoin(Prize, Prize.id == Award.prize_id)
              .options(selectinload(Submission.participant), selectinload(Submission.team))
-             .where(Submission.challenge_id == challenge.id).order_by(Submission.id)
+             .where(Submission.challenge_id == challenge.id, Submission.moderation == Moderation.VISIBLE)
+             .order_by(Submission.id)
              .execution_options(yield_per=500))
     for submission, prize in db.session.execute(query):
         yield line([submission.id, submission.title, submission.participant.display_name,
@@ -52,8 +55,8 @@ def zip_archive(challenge: Challenge) -> ZipStream:
     """submissions.csv and attachments/<submission id>/<attachment id>-<file name>, read as the ZIP is sent."""
     archive = ZipStream(sized=False)
     archive.add((text.encode() for text in csv_lines(challenge)), "submissions.csv")
-    files = db.session.scalars(select(Attachment).where(
-        Attachment.challenge_id == challenge.id, Attachment.submission_id.is_not(None))
+    files = db.session.scalars(select(Attachment).join(Submission, Submission.id == Attachment.submission_id).where(
+        Attachment.challenge_id == challenge.id, Submission.moderation == Moderation.VISIBLE)
         .order_by(Attachment.submission_id, Attachment.id)).all()
     for attachment in files:
         archive.add(_chunks(attachment.sha256),

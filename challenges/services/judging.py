@@ -7,7 +7,7 @@ from challenges import clock, pagination
 from challenges.errors import Conflict, Forbidden, ValidationFailed
 from challenges.extensions import db
 from challenges.models import (
-    Assignment, Challenge, ConflictOfInterest, Membership, Phase, Review, Role, Status, Submission,
+    Assignment, Challenge, ConflictOfInterest, Membership, Moderation, Phase, Review, Role, Status, Submission,
     SubmissionStatus, User,
 )
 from challenges.services import audit, challenges, policy, rubric, submissions
@@ -25,8 +25,8 @@ def assign(actor: User, challenge_id: int, judges_per_submission: int) -> None:
     if challenge.status is not Status.PUBLISHED:
         raise Conflict(f"Judges are assigned to a published challenge, not a {challenge.phase} one.")
     active = db.session.scalars(select(Submission.id).where(
-        Submission.challenge_id == challenge.id, Submission.status == SubmissionStatus.SUBMITTED)
-        .order_by(Submission.id)).all()
+        Submission.challenge_id == challenge.id, Submission.status == SubmissionStatus.SUBMITTED,
+        Submission.moderation == Moderation.VISIBLE).order_by(Submission.id)).all()
     conflicts = {(submission_id, judge_id) for submission_id, judge_id in db.session.execute(
         select(ConflictOfInterest.submission_id, ConflictOfInterest.judge_id)
         .where(ConflictOfInterest.challenge_id == challenge.id))}

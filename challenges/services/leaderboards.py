@@ -9,7 +9,7 @@ from challenges import pagination
 from challenges.errors import Conflict, Unauthorized
 from challenges.extensions import db
 from challenges.models import (
-    Challenge, Evaluation, EvaluationStatus, Phase, Review, Status, Submission, SubmissionStatus, User,
+    Challenge, Evaluation, EvaluationStatus, Moderation, Phase, Review, Status, Submission, SubmissionStatus, User,
 )
 from challenges.services import challenges, policy, scoring
 
@@ -46,7 +46,8 @@ def board(actor: User | None, challenge_id: int, *, board: str, limit: int, curs
 def ranking(challenge: Challenge) -> list[Standing]:
     """Active submissions by score (unreviewed last, unranked); ties go to the earliest submission."""
     active = db.session.scalars(select(Submission).where(
-        Submission.challenge_id == challenge.id, Submission.status == SubmissionStatus.SUBMITTED)).all()
+        Submission.challenge_id == challenge.id, Submission.status == SubmissionStatus.SUBMITTED,
+        Submission.moderation == Moderation.VISIBLE)).all()
     reviews = db.session.execute(select(Review.submission_id, Review.judge_id, Review.weighted_score)
                                  .join(Submission, Submission.id == Review.submission_id)
                                  .where(Review.challenge_id == challenge.id,
@@ -104,7 +105,7 @@ def scored_ranking(challenge: Challenge, board: str) -> list[dict]:
     rows = db.session.scalars(select(Submission).options(
         selectinload(Submission.participant), selectinload(Submission.team)).where(
         Submission.challenge_id == challenge.id, Submission.status == SubmissionStatus.SUBMITTED,
-        Submission.evaluation_status == EvaluationStatus.SCORED)).all()
+        Submission.evaluation_status == EvaluationStatus.SCORED, Submission.moderation == Moderation.VISIBLE)).all()
     better = scoring.metric_of(challenge).higher_is_better
     by_participant: dict[tuple, list[Submission]] = {}
     for submission in rows:  # a team is one entrant

@@ -1,7 +1,7 @@
 """Who may do what: deny by default; what a caller may not see is NotFound."""
 from challenges.errors import Forbidden, NotFound
 from challenges.extensions import db
-from challenges.models import Challenge, Membership, Role, Status, User
+from challenges.models import Challenge, Membership, Moderation, Role, Status, User
 
 MANAGING = (Role.OWNER, Role.MANAGER)
 
@@ -53,9 +53,17 @@ def visible_or_404(allowed: bool, what: str) -> None:
         raise NotFound(f"No such {what}.")
 
 
+def may_see_content(actor: User | None, moderation: Moderation, is_author: bool) -> bool:
+    """Visible content for whoever may see it; held content for its author; both held and hidden for admins."""
+    if moderation is Moderation.VISIBLE or (actor is not None and actor.is_admin):
+        return True
+    return moderation is Moderation.HELD and is_author
+
+
 def may_see_challenge(actor: User | None, challenge: Challenge) -> bool:
-    """Published challenges are public; drafts (and cancelled drafts) are for members."""
-    return challenge.was_public or is_member(actor, challenge.organisation_id)
+    """Published challenges are public; drafts (and cancelled drafts) are for members; held ones too."""
+    member = is_member(actor, challenge.organisation_id)
+    return (challenge.was_public or member) and may_see_content(actor, challenge.moderation, member)
 
 
 def may_submit(actor: User, challenge: Challenge) -> bool:

@@ -5,8 +5,8 @@ from sqlalchemy.orm import selectinload
 from challenges import clock, pagination
 from challenges.errors import Conflict
 from challenges.extensions import db
-from challenges.models import Challenge, Question, Status, User
-from challenges.services import audit, challenges, events, notifications, policy
+from challenges.models import Challenge, Moderation, ObjectType, Question, Status, User
+from challenges.services import audit, challenges, events, moderation, notifications, policy
 
 WITH_PEOPLE = (selectinload(Question.asker), selectinload(Question.answerer))
 
@@ -27,10 +27,33 @@ def ask(actor: User, challenge_id: int, body: str) -> Question:
     question = Question(challenge_id=challenge.id, asker_id=actor.id, body=body, created_at=clock.now())
     db.session.add(question)
     db.session.flush()
-    events.emit("question.asked", challenge, question=_data(question))
+    if moderation.screen(actor, ObjectType.QUESTION, question) is Moderation.VISIBLE:
+        asked(question)
     audit.record(actor, "question.asked", question, challenge.organisation_id)
     db.session.commit()
-    return question
+    return QuestionView(question, actor)
+
+
+def asked(question: Question) -> None:
+    """Tell the organisation's webhooks of a question asked (or, when it was held, approved)."""
+    events.emit("question.asked", question.challenge, question=_data(question))
+
+
+class QuestionView:
+    """A question as one reader sees it: an answer that is held or hidden from them reads as none."""
+
+    def __init__(self, question: Question, actor: User | None):
+        self._question, self._actor = question, actor
+
+    def __getattr__(self, name):
+        return getattr(self._question, name)
+
+    @property
+    def answer(self) -> dict | None:
+        """The answer, when this reader may see it."""
+        question, actor = self._question, self._actor
+        answerer = actor is not None and actor.id == question.answerer_id
+        return question.answer if policy.may_see_content(actor, question.answer_moderation, answerer) else None
 
 
 def visible(actor: User | None, question_id: int) -> Question:
@@ -38,8 +61,9 @@ def visible(actor: User | None, question_id: int) -> Question:
     question = db.session.get(Question, question_id)
     if question is not None:
         challenge = challenges.visible(actor, question.challenge_id)
-        seen = question.answered_at is not None or (actor is not None and actor.id == question.asker_id) \
-            or policy.is_member(actor, challenge.organisation_id)
+        asker = actor is not None and actor.id == question.asker_id
+        seen = policy.may_see_content(actor, question.moderation, asker) and (
+            question.answered_at is not None or asker or policy.is_member(actor, challenge.organisation_id))
     policy.visible_or_404(question is not None and seen, "question")
     return question
 
@@ -52,15 +76,23 @@ def answer(actor: User, question_id: int, *, body: str, official: bool = False) 
     first = question.answered_at is None
     question.answer_body, question.answer_official = body, official
     question.answerer_id, question.answered_at = actor.id, clock.now()
-    db.session.flush()
-    data = {"question": _data(question)}
-    events.emit("question.answered", challenge, **data)
-    notifications.to_users("question.answered", [question.asker_id],
-                           {"challenge": events.challenge_data(challenge), **data})
+    if question.answer_moderation is not Moderation.HIDDEN:  # a hidden answer stays hidden until restored
+        question.answer_moderation = Moderation.VISIBLE
+        if moderation.screen(actor, ObjectType.ANSWER, question) is Moderation.VISIBLE:
+            answered(question)
     audit.record(actor, "question.answered" if first else "answer.replaced", question, challenge.organisation_id,
                  official=official)
     db.session.commit()
-    return question
+    return QuestionView(question, actor)
+
+
+def answered(question: Question) -> None:
+    """Tell the webhooks and the asker of an answer given (or, when it was held, approved)."""
+    db.session.flush()
+    data = {"question": _data(question)}
+    events.emit("question.answered", question.challenge, **data)
+    notifications.to_users("question.answered", [question.asker_id],
+                           {"challenge": events.challenge_data(question.challenge), **data})
 
 
 def _data(question: Question) -> dict:
@@ -74,14 +106,23 @@ def for_challenge(actor: User | None, challenge_id: int, limit: int, cursor: str
     challenge = challenges.visible(actor, challenge_id)
     query = select(Question).options(*WITH_PEOPLE).where(Question.challenge_id == challenge.id)
     if not policy.is_member(actor, challenge.organisation_id):
-        seen = Question.answered_at.is_not(None)
-        query = query.where(seen | (Question.asker_id == actor.id) if actor else seen)
-    return pagination.paginate(query, [Question.id], limit, cursor, descending=True)
+        public = Question.answered_at.is_not(None) & (Question.moderation == Moderation.VISIBLE)
+        own = (Question.asker_id == actor.id) & (Question.moderation != Moderation.HIDDEN) if actor else None
+        query = query.where(public | own if own is not None else public)
+    elif not actor.is_admin:
+        query = query.where(Question.moderation == Moderation.VISIBLE)
+    return _viewed(pagination.paginate(query, [Question.id], limit, cursor, descending=True), actor)
+
+
+def _viewed(page: pagination.Page, actor: User | None) -> pagination.Page:
+    page.items = [QuestionView(question, actor) for question in page.items]
+    return page
 
 
 def clarifications(actor: User | None, challenge_id: int, limit: int, cursor: str | None) -> pagination.Page:
     """The official answers of a challenge, newest first."""
     challenge = challenges.visible(actor, challenge_id)
     query = select(Question).options(*WITH_PEOPLE).where(
-        Question.challenge_id == challenge.id, Question.answered_at.is_not(None), Question.answer_official)
-    return pagination.paginate(query, [Question.id], limit, cursor, descending=True)
+        Question.challenge_id == challenge.id, Question.answered_at.is_not(None), Question.answer_official,
+        Question.moderation == Moderation.VISIBLE, Question.answer_moderation == Moderation.VISIBLE)
+    return _viewed(pagination.paginate(query, [Question.id], limit, cursor, descending=True), actor)

@@ -12,10 +12,10 @@ from challenges import clock, pagination
 from challenges.errors import Conflict, UnsupportedMediaType
 from challenges.extensions import db
 from challenges.models import (
-    Attachment, Award, AwardStatus, Challenge, Evaluation, EvaluationStatus, Participation, Phase, Revision, Status,
-    Submission, SubmissionStatus, Team, TeamMember, User,
+    Attachment, Award, AwardStatus, Challenge, Evaluation, EvaluationStatus, Moderation, ObjectType, Participation,
+    Phase, Revision, Status, Submission, SubmissionStatus, Team, TeamMember, User,
 )
-from challenges.services import audit, challenges, events, notifications, policy
+from challenges.services import audit, challenges, events, moderation, notifications, policy
 
 
 def content_sha256(**content) -> str:
@@ -51,17 +51,28 @@ def add(actor: User, challenge: Challenge, at: datetime, *, title: str, summary:
     db.session.flush()
     _keep_revision(submission, at)
     audit.record(actor, "submission.received", submission, challenge.organisation_id, sha256=digest)
-    _announce(submission, challenge, "submission.received", notify=True)
+    if moderation.screen(actor, ObjectType.SUBMISSION, submission) is Moderation.VISIBLE:
+        received(submission)
+    _notify(submission, challenge, "submission.received")  # a held submission still gets its receipt
     return submission
+
+
+def received(submission: Submission) -> None:
+    """Tell the organisation's webhooks of a submission received (or, when it was held, approved)."""
+    events.emit("submission.received", submission.challenge, submission=events.submission_data(submission))
 
 
 def _announce(submission: Submission, challenge: Challenge, event_type: str, notify: bool = False, **extra) -> None:
     """The event of a submission's change, and the author's notification when it concerns them."""
-    data = {"submission": events.submission_data(submission), **extra}
-    events.emit(event_type, challenge, **data)
+    events.emit(event_type, challenge, submission=events.submission_data(submission), **extra)
     if notify:
-        notifications.to_users(event_type, [submission.participant_id, *team_member_ids(submission.team_id)],
-                               {"challenge": events.challenge_data(challenge), **data})
+        _notify(submission, challenge, event_type, **extra)
+
+
+def _notify(submission: Submission, challenge: Challenge, kind: str, **extra) -> None:
+    """Tell the author and every teammate."""
+    notifications.to_users(kind, [submission.participant_id, *team_member_ids(submission.team_id)], {
+        "challenge": events.challenge_data(challenge), "submission": events.submission_data(submission), **extra})
 
 
 def team_member_ids(team_id: int | None) -> list[int]:
@@ -143,8 +154,13 @@ def participation_of(actor: User, challenge: Challenge, lock: bool = False) -> P
 def active_count(participation: Participation, team_id: int | None) -> int:
     """Submissions that count toward the limit (the team's, or the participant's own when alone): not
     withdrawn, and not failed by our scoring."""
+    return counted(participation.user_id, participation.challenge_id, team_id)
+
+
+def counted(user_id: int | None, challenge_id: int, team_id: int | None) -> int:
+    """How many submissions count toward the limit of a team, or of a participant alone."""
     return db.session.scalar(select(func.count()).select_from(Submission).where(
-        entrant_filter(participation.user_id, participation.challenge_id, team_id),
+        entrant_filter(user_id, challenge_id, team_id),
         Submission.status != SubmissionStatus.WITHDRAWN,
         or_(Submission.evaluation_status.is_(None), Submission.evaluation_status != EvaluationStatus.FAILED)))
 
@@ -225,8 +241,10 @@ def viewer(actor: User | None, challenge: Challenge):
 
 def _may_see(actor: User | None, submission: Submission) -> bool:
     challenge = submission.challenge
-    if actor and (actor.id == submission.participant_id or _in_team(actor, submission)
-                  or policy.is_member(actor, challenge.organisation_id)):
+    author = actor is not None and (actor.id == submission.participant_id or _in_team(actor, submission))
+    if not policy.may_see_content(actor, submission.moderation, author):
+        return False
+    if author or policy.is_member(actor, challenge.organisation_id):
         return True
     return challenge.status is Status.FINALISED and challenge.publish_winning_submissions and \
         db.session.scalar(select(exists().where(
@@ -246,7 +264,10 @@ def for_challenge(actor: User, challenge_id: int, limit: int, cursor: str | None
     if not policy.is_member(actor, challenge.organisation_id):
         team_id = team_id_of(actor.id, challenge.id)
         query = query.where((Submission.participant_id == actor.id) | (Submission.team_id == team_id)
-                            if team_id else Submission.participant_id == actor.id)
+                            if team_id else Submission.participant_id == actor.id,
+                            Submission.moderation != Moderation.HIDDEN)
+    elif not actor.is_admin:  # held and hidden submissions are for their authors and platform admins
+        query = query.where(Submission.moderation == Moderation.VISIBLE)
     page = pagination.paginate(query, [Submission.id], limit, cursor)
     page.items = list(map(viewer(actor, challenge), page.items))
     return page

@@ -1,12 +1,12 @@
 """Teams: forming, inviting, joining, leaving, merging, and how a prize is split."""
-from sqlalchemy import delete as sql_delete, func, select, update
+from sqlalchemy import delete as sql_delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from challenges import clock, pagination
 from challenges.errors import Conflict, NotFound, ValidationFailed
 from challenges.extensions import db
 from challenges.models import (
-    Challenge, Invitation, InvitationStatus, Phase, Submission, SubmissionStatus, Team, TeamMember, User,
+    Challenge, Invitation, InvitationStatus, Phase, Submission, Team, TeamMember, User,
 )
 from challenges.services import accounts, audit, challenges, notifications, policy, submissions
 
@@ -85,8 +85,10 @@ def captained(actor: User, team_id: int) -> Team:
 
 
 def _locked(team: Team) -> Team:
-    db.session.refresh(team, with_for_update=True)
-    return team
+    """The team re-read under a row lock; NotFound when it was dissolved or merged away meanwhile."""
+    locked = db.session.get(Team, team.id, with_for_update=True, populate_existing=True)
+    policy.visible_or_404(locked is not None, "team")
+    return locked
 
 
 def _challenge(team: Team) -> Challenge:
@@ -143,14 +145,13 @@ def accept(actor: User, invitation_id: int) -> Invitation:
     challenge = submissions.submittable(actor, invitation.team.challenge_id)
     submissions.join_locked(actor, challenge)  # locks: the participant first, then the team
     team = _locked(invitation.team)
-    db.session.refresh(invitation, with_for_update=True)
-    _require_pending(invitation)
+    invitation = _locked_invitation(actor, invitation_id)
     _require_forming(challenge)
     if submissions.team_id_of(actor.id, challenge.id):
         raise Conflict("You are already in a team of this challenge; leave it first.")
     if len(team.members) >= challenge.max_team_size:
         raise Conflict(f"The team is full: at most {challenge.max_team_size} members.")
-    _require_fit(challenge, _active(team.id, None, challenge.id) + _active(None, actor.id, challenge.id))
+    _require_fit(challenge, submissions.counted(None, challenge.id, team.id) + submissions.counted(actor.id, challenge.id, None))
     _join(team, actor)
     invitation.status, invitation.answered_at = InvitationStatus.ACCEPTED, clock.now()
     audit.record(actor, "team.joined", team, challenge.organisation_id, user_id=actor.id)
@@ -160,24 +161,24 @@ def accept(actor: User, invitation_id: int) -> Invitation:
 
 def decline(actor: User, invitation_id: int) -> Invitation:
     """Turn an invitation down."""
-    invitation = _own_invitation(actor, invitation_id)
-    db.session.refresh(invitation, with_for_update=True)
-    _require_pending(invitation)
+    _own_invitation(actor, invitation_id)
+    invitation = _locked_invitation(actor, invitation_id)
     invitation.status, invitation.answered_at = InvitationStatus.DECLINED, clock.now()
     db.session.commit()
+    return invitation
+
+
+def _locked_invitation(actor: User, invitation_id: int) -> Invitation:
+    """The invitation re-read under a row lock, still pending; NotFound when its team is gone."""
+    invitation = db.session.get(Invitation, invitation_id, with_for_update=True, populate_existing=True)
+    policy.visible_or_404(invitation is not None and invitation.user_id == actor.id, "invitation")
+    _require_pending(invitation)
     return invitation
 
 
 def _require_pending(invitation: Invitation) -> None:
     if invitation.status is not InvitationStatus.PENDING:
         raise Conflict(f"This invitation is already {invitation.status}.")
-
-
-def _active(team_id: int | None, user_id: int | None, challenge_id: int) -> int:
-    """Active submissions of a team, or of a participant alone."""
-    return db.session.scalar(select(func.count()).select_from(Submission).where(
-        submissions.entrant_filter(user_id, challenge_id, team_id),
-        Submission.status != SubmissionStatus.WITHDRAWN))
 
 
 def _require_fit(challenge: Challenge, active: int) -> None:
@@ -199,6 +200,10 @@ def remove_member(actor: User, team_id: int, user_id: int) -> None:
     if member is None:
         raise NotFound("No such member of this team.")
     db.session.delete(member)
+    # The leaver takes back what they wrote: the team keeps only its members' work, and nobody ends up
+    # over a limit when a team shrinks or dissolves.
+    db.session.execute(update(Submission).where(Submission.team_id == team.id, Submission.participant_id == user_id)
+                       .values(team_id=None).execution_options(synchronize_session=False))
     db.session.flush()
     db.session.expire(team, ["members"])
     action = "team.left" if user_id == actor.id else "team.member_removed"
@@ -224,7 +229,7 @@ def merge(actor: User, team_id: int, other_id: int) -> tuple[Team, bool]:
     _require_forming(challenge, until=challenge.team_merge_deadline)
     if len(team.members) + len(other.members) > challenge.max_team_size:
         raise Conflict(f"Together the teams would exceed {challenge.max_team_size} members.")
-    _require_fit(challenge, _active(team.id, None, challenge.id) + _active(other.id, None, challenge.id))
+    _require_fit(challenge, submissions.counted(None, challenge.id, team.id) + submissions.counted(None, challenge.id, other.id))
     if other.merge_target_id != team.id:
         team.merge_target_id = other.id
         audit.record(actor, "team.merge_requested", team, challenge.organisation_id, with_team_id=other.id)
@@ -250,9 +255,9 @@ def _absorb(survivor: Team, absorbed: Team) -> None:
 def set_split(actor: User, team_id: int, weights: dict[str, int]) -> Team:
     """Set how the team shares a prize: positive weights for every member, until the deadline."""
     team = _locked(captained(actor, team_id))
-    _require_forming(_challenge(team))
     if set(weights) != {str(member.user_id) for member in team.members}:
         raise ValidationFailed("weights", "Give one weight for each member of the team, and only for them.")
+    _require_forming(_challenge(team))
     team.weights = dict(weights)
     audit.record(actor, "team.split_set", team, _challenge(team).organisation_id, weights=team.weights)
     db.session.commit()

@@ -1,0 +1,226 @@
+"""Moderation: holding likely spam, flags, the admins' queue and decisions, and suspensions."""
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from challenges import clock, pagination
+from challenges.errors import Conflict, NotFound
+from challenges.extensions import db
+from challenges.models import (
+    AuditEntry, CaseStatus, Challenge, Flag, Moderation, ModerationCase, ObjectType, Question, Submission, User,
+)
+from challenges.services import audit, policy, spam
+
+EARLIER = 50  # recent items of the same kind a new item is compared with
+EXCERPT = 280
+
+
+def _text(object_type: ObjectType, obj) -> str:
+    """The words of a piece of content that the filter reads and the queue shows."""
+    match object_type:
+        case ObjectType.CHALLENGE:
+            return "\n".join([obj.title, obj.summary or "", obj.description or ""])
+        case ObjectType.SUBMISSION:
+            return "\n".join([obj.title, obj.summary or "", obj.body or "", *obj.links])
+        case ObjectType.QUESTION:
+            return obj.body
+        case ObjectType.ANSWER:
+            return obj.answer_body or ""
+
+
+def _earlier(object_type: ObjectType, obj) -> list[str]:
+    model = {ObjectType.CHALLENGE: Challenge, ObjectType.SUBMISSION: Submission}.get(object_type, Question)
+    query = select(model).where(model.id != obj.id).order_by(model.id.desc()).limit(EARLIER)
+    if object_type is ObjectType.ANSWER:
+        query = query.where(Question.answered_at.is_not(None))
+    return [_text(object_type, other)[:5000] for other in db.session.scalars(query)]
+
+
+def screen(author: User, object_type: ObjectType, obj) -> Moderation:
+    """Hold the new content (flushed, not committed) when it looks like spam from an untrusted author."""
+    if not spam.applies_to(author):
+        return Moderation.VISIBLE
+    reasons = spam.reasons_to_hold(_text(object_type, obj), _earlier(object_type, obj))
+    if not reasons:
+        return Moderation.VISIBLE
+    _set(object_type, obj, Moderation.HELD)
+    case = _case(object_type, obj.id, author.id, _text(object_type, obj))
+    case.reasons = sorted(set(case.reasons) | set(reasons))
+    return Moderation.HELD
+
+
+def _case(object_type: ObjectType, object_id: int, author_id: int | None, text: str) -> ModerationCase:
+    """The object's case, opened (again) for the queue."""
+    case = db.session.scalar(select(ModerationCase).where(
+        ModerationCase.object_type == object_type, ModerationCase.object_id == object_id).with_for_update())
+    if case is None:
+        case = ModerationCase(object_type=object_type, object_id=object_id, author_id=author_id, reasons=[], flags=0,
+                              excerpt=" ".join(text.split())[:EXCERPT], opened_at=clock.now())
+        db.session.add(case)
+    elif case.status is CaseStatus.CLOSED:
+        case.status, case.opened_at, case.reasons = CaseStatus.OPEN, clock.now(), []
+    return case
+
+
+def _set(object_type: ObjectType, obj, moderation: Moderation) -> None:
+    if object_type is ObjectType.ANSWER:
+        obj.answer_moderation = moderation
+    else:
+        obj.moderation = moderation
+
+
+def state(object_type: ObjectType, obj) -> Moderation:
+    """The object's moderation state."""
+    return obj.answer_moderation if object_type is ObjectType.ANSWER else obj.moderation
+
+
+def find(actor: User | None, object_type: ObjectType, object_id: int):
+    """The flaggable object, if the actor may see it; NotFound otherwise."""
+    from challenges.services import challenges, questions, submissions  # they read moderation states from here
+
+    match object_type:
+        case ObjectType.CHALLENGE:
+            return challenges.visible(actor, object_id)
+        case ObjectType.SUBMISSION:
+            return submissions.visible(actor, object_id)
+        case ObjectType.QUESTION:
+            return questions.visible(actor, object_id)
+        case ObjectType.ANSWER:
+            question = questions.visible(actor, object_id)
+            policy.visible_or_404(question.answered_at is not None and policy.may_see_content(
+                actor, question.answer_moderation, actor is not None and actor.id == question.answerer_id), "answer")
+            return question
+
+
+def author_of(object_type: ObjectType, obj) -> int | None:
+    """Who wrote the content: for a challenge, who drafted it (from the audit log)."""
+    match object_type:
+        case ObjectType.SUBMISSION:
+            return obj.participant_id
+        case ObjectType.QUESTION:
+            return obj.asker_id
+        case ObjectType.ANSWER:
+            return obj.answerer_id
+    return db.session.scalar(select(AuditEntry.actor_id).where(
+        AuditEntry.object_type == "challenge", AuditEntry.object_id == obj.id, AuditEntry.action == "challenge.created"))
+
+
+def flag(actor: User, *, object_type: ObjectType, object_id: int, reason: str) -> Flag:
+    """Report content one can see; a second flag by the same user on the same object is the first one."""
+    obj = find(actor, object_type, object_id)
+    existing = _flag_of(actor, object_type, object_id)
+    if existing:
+        return existing
+    flag_row = Flag(object_type=object_type, object_id=object_id, user_id=actor.id, reason=reason,
+                    created_at=clock.now())
+    db.session.add(flag_row)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same user flagged it at the same moment
+        db.session.rollback()
+        return _flag_of(actor, object_type, object_id)
+    case = _case(object_type, object_id, author_of(object_type, obj), _text(object_type, obj))
+    case.flags += 1
+    case.reasons = sorted(set(case.reasons) | {f"flagged: {reason[:100]}"})
+    db.session.commit()
+    return flag_row
+
+
+def _flag_of(actor: User, object_type: ObjectType, object_id: int) -> Flag | None:
+    return db.session.scalar(select(Flag).where(
+        Flag.object_type == object_type, Flag.object_id == object_id, Flag.user_id == actor.id))
+
+
+def queue(actor: User, limit: int, cursor: str | None) -> pagination.Page:
+    """Held and flagged content, oldest first (platform admins)."""
+    require_admin(actor)
+    query = select(ModerationCase).where(ModerationCase.status == CaseStatus.OPEN)
+    page = pagination.paginate(query, [ModerationCase.id], limit, cursor)
+    page.items = [_entry(case) for case in page.items]
+    return page
+
+
+def _entry(case: ModerationCase) -> dict:
+    obj = _load(case.object_type, case.object_id)
+    return {"object_type": case.object_type, "object_id": case.object_id,
+            "moderation": state(case.object_type, obj) if obj else None, "reasons": case.reasons,
+            "flags": case.flags, "author": case.author, "excerpt": case.excerpt, "opened_at": case.opened_at}
+
+
+def _load(object_type: ObjectType, object_id: int):
+    model = {ObjectType.CHALLENGE: Challenge, ObjectType.SUBMISSION: Submission}.get(object_type, Question)
+    return db.session.get(model, object_id)
+
+
+def require_admin(actor: User, *_) -> None:
+    """Platform admins only."""
+    policy.require(actor.is_admin, "Only platform admins moderate.")
+
+
+ALLOWED = {  # decision: the states it applies to, and the state it leads to
+    "approve": ({Moderation.HELD, Moderation.VISIBLE}, Moderation.VISIBLE),
+    "hide": ({Moderation.HELD, Moderation.VISIBLE}, Moderation.HIDDEN),
+    "restore": ({Moderation.HIDDEN}, Moderation.VISIBLE),
+}
+
+
+def decide(actor: User, object_type: ObjectType, object_id: int, decision: str, note: str | None = None) -> dict:
+    """Approve, hide or restore a piece of content; the case leaves the queue and the decision is audited."""
+    require_admin(actor)
+    obj = _load(object_type, object_id)
+    if obj is None or (object_type is ObjectType.ANSWER and obj.answered_at is None):
+        raise NotFound(f"No such {object_type}.")
+    db.session.refresh(obj, with_for_update=True)
+    before = state(object_type, obj)
+    sources, after = ALLOWED[decision]
+    if before not in sources:
+        raise Conflict(f"Content that is {before} cannot be given '{decision}'.")
+    _set(object_type, obj, after)
+    case = _case(object_type, object_id, author_of(object_type, obj), _text(object_type, obj))
+    case.status, case.decided_at, case.decided_by, case.decision, case.note = \
+        CaseStatus.CLOSED, clock.now(), actor.id, decision, note
+    audit.record(actor, f"moderation.{decision}", obj, _organisation_of(object_type, obj),
+                 object_type=str(object_type), before=str(before), after=str(after), note=note)
+    if before is Moderation.HELD and after is Moderation.VISIBLE:
+        _published(object_type, obj)
+    db.session.commit()
+    return {"object_type": object_type, "object_id": object_id, "moderation": after}
+
+
+def _organisation_of(object_type: ObjectType, obj) -> int | None:
+    return obj.organisation_id if object_type is ObjectType.CHALLENGE else obj.challenge.organisation_id
+
+
+def _published(object_type: ObjectType, obj) -> None:
+    """Held content, once approved, tells the organisation what it would have told it at once."""
+    from challenges.services import questions, submissions
+
+    match object_type:
+        case ObjectType.SUBMISSION:
+            submissions.received(obj)
+        case ObjectType.QUESTION:
+            questions.asked(obj)
+        case ObjectType.ANSWER:
+            questions.answered(obj)
+
+
+def suspend(actor: User, user_id: int, reason: str) -> User:
+    """Suspend a user: they cannot sign in, and their tokens stop working at once."""
+    require_admin(actor)
+    user = db.session.get(User, user_id)
+    policy.visible_or_404(user is not None, "user")
+    if user.id == actor.id:
+        raise Conflict("Platform admins cannot suspend themselves.")
+    user.suspended_at, user.suspension_reason = user.suspended_at or clock.now(), reason
+    audit.record(actor, "user.suspended", user, None, reason=reason)
+    db.session.commit()
+    return user
+
+
+def unsuspend(actor: User, user_id: int) -> None:
+    """Lift a suspension."""
+    require_admin(actor)
+    user = db.session.get(User, user_id)
+    policy.visible_or_404(user is not None, "user")
+    user.suspended_at, user.suspension_reason = None, None
+    audit.record(actor, "user.unsuspended", user, None)
+    db.session.commit()
