@@ -1,4 +1,5 @@
 """The application's singletons: database, migrations and the REST API."""
+import http
 from datetime import datetime
 
 from flask_limiter import Limiter
@@ -30,7 +31,25 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 db.Model.registry.update_type_annotation_map({datetime: UTCDateTime})
 migrate = Migrate()
-api = Api()
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, with every error documented as application/problem+json."""
+
+    def _register_responses(self):
+        from challenges.schemas.common import Problem  # schemas need the models, which need db
+
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {"application/problem+json": {"schema": Problem}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", {
+            "description": "An error (application/problem+json).",
+            "content": {"application/problem+json": {"schema": Problem}}}, lazy=True)
+
+
+api = ProblemApi()
 
 
 def _rate_limit_key() -> str:

@@ -12,8 +12,8 @@ def _kinds(client, user) -> list[str]:
 
 
 def _reminders() -> list[tuple[int, str]]:
-    return [(n.user_id, n.data["challenge"]["closes_at"]) for n in db.session.scalars(
-        db.select(Notification).where(Notification.kind == "challenge.deadline_approaching"))]
+    query = db.select(Notification).where(Notification.kind == "challenge.deadline_approaching")
+    return [(n.user_id, n.data["challenge"]["closes_at"]) for n in db.session.scalars(query.order_by(Notification.id))]
 
 
 def test_participant_is_reminded_once_within_a_day_of_the_deadline(app, client, time_machine):

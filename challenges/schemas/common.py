@@ -121,6 +121,17 @@ class TeamRef(Schema):
     name = fields.String(dump_only=True)
 
 
+class Problem(Schema):
+    """An error, as application/problem+json (RFC 9457)."""
+
+    type = fields.String(dump_only=True)
+    title = fields.String(dump_only=True)
+    status = fields.Integer(dump_only=True)
+    detail = fields.String(dump_only=True)
+    # field -> ["message", ...]; a field with parts (a list or an object) nests the same shape under it
+    errors = fields.Dict(keys=fields.String(), dump_only=True)
+
+
 class PageArgs(Schema):
     """?limit= and ?cursor= of every list."""
 
