@@ -18,7 +18,8 @@ def add_security_headers(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"
     if request.is_secure and current_app.config["HSTS_SECONDS"]:  # on HTTPS only: HSTS over HTTP means nothing
-        response.headers["Strict-Transport-Security"] = f"max-age={current_app.config['HSTS_SECONDS']}; includeSubDomains"
+        seconds = current_app.config["HSTS_SECONDS"]
+        response.headers["Strict-Transport-Security"] = f"max-age={seconds}; includeSubDomains"
     if response.mimetype in ("application/json", "application/problem+json"):
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -11,8 +11,8 @@ def test_anonymous_registers_and_sees_own_account(client):
     response = _register(client, name="  Ann  ")
     assert response.status_code == 201
     assert response.json | {"id": 0, "created_at": ""} == {
-        "id": 0, "display_name": "Ann", "created_at": "", "email": "ann@example.com", "is_admin": False, "email_notifications": True,
-        "memberships": []}
+        "id": 0, "display_name": "Ann", "created_at": "", "email": "ann@example.com", "is_admin": False,
+        "email_notifications": True, "memberships": []}
 
 
 def test_anonymous_registers_blank_name_gets_422(client):

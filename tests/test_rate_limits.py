@@ -1,8 +1,15 @@
 """Rate limits: 429 problem+json with Retry-After, shared through Redis by every worker."""
 import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
 import uuid
 
 import pytest
+import redis
+import requests
 
 from challenges import create_app
 from challenges.extensions import db, limiter
@@ -119,3 +126,40 @@ def test_unknown_email_is_slowed_like_a_real_account(limited):
     client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_FAILURES_PER_ADDRESS="2/15 minutes", PROXY_COUNT=1)
     statuses = [_try(client, "Nobody@Example.com", "guess", "203.0.113.7").status_code for _ in range(3)]
     assert statuses == [401, 401, 429]  # the same answers as for an account: no way to tell them apart
+
+
+def test_two_gunicorn_workers_share_sign_in_limits_through_redis(app):
+    if not REDIS_URL:
+        pytest.skip("needs Redis: set TEST_REDIS_URL")
+    redis.Redis.from_url(REDIS_URL).flushdb()  # counters of an earlier run must not count here
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = os.environ | {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": REDIS_URL,
+                        "RATELIMIT_SIGN_IN": "4/minute", "WEB_CONCURRENCY": "2", "PORT": str(port)}
+    root = pathlib.Path(__file__).resolve().parent.parent
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.py", "wsgi:app"],
+                              cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(base)
+        workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+        assert len(workers) == 2
+        guess = {"email": "a@example.com", "password": "wrong password"}
+        statuses = [requests.post(f"{base}/api/v1/tokens", json=guess, headers={"Connection": "close"},
+                                  timeout=10).status_code for _ in range(8)]
+        assert statuses == [401] * 4 + [429] * 4
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_until_up(base: str) -> None:
+    deadline = time.monotonic() + 60  # workers load the whole app, scikit-learn included, when they boot
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise AssertionError("gunicorn did not start")

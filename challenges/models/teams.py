@@ -23,7 +23,8 @@ class Team(db.Model):
     created_at: Mapped[datetime]
 
     members: Mapped[list["TeamMember"]] = relationship(
-        order_by=lambda: [TeamMember.joined_at, TeamMember.user_id], cascade="all, delete-orphan", back_populates="team")
+        order_by=lambda: [TeamMember.joined_at, TeamMember.user_id], cascade="all, delete-orphan",
+        back_populates="team")
 
     @property
     def split(self) -> list[dict]:

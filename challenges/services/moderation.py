@@ -101,7 +101,8 @@ def author_of(object_type: ObjectType, obj) -> int | None:
         case ObjectType.ANSWER:
             return obj.answerer_id
     return db.session.scalar(select(AuditEntry.actor_id).where(
-        AuditEntry.object_type == "challenge", AuditEntry.object_id == obj.id, AuditEntry.action == "challenge.created"))
+        AuditEntry.object_type == "challenge", AuditEntry.object_id == obj.id,
+        AuditEntry.action == "challenge.created"))
 
 
 def flag(actor: User, *, object_type: ObjectType, object_id: int, reason: str) -> Flag:

@@ -151,7 +151,8 @@ def accept(actor: User, invitation_id: int) -> Invitation:
         raise Conflict("You are already in a team of this challenge; leave it first.")
     if len(team.members) >= challenge.max_team_size:
         raise Conflict(f"The team is full: at most {challenge.max_team_size} members.")
-    _require_fit(challenge, submissions.counted(None, challenge.id, team.id) + submissions.counted(actor.id, challenge.id, None))
+    _require_fit(challenge, submissions.counted(None, challenge.id, team.id)
+                 + submissions.counted(actor.id, challenge.id, None))
     _join(team, actor)
     invitation.status, invitation.answered_at = InvitationStatus.ACCEPTED, clock.now()
     audit.record(actor, "team.joined", team, challenge.organisation_id, user_id=actor.id)
@@ -229,7 +230,8 @@ def merge(actor: User, team_id: int, other_id: int) -> tuple[Team, bool]:
     _require_forming(challenge, until=challenge.team_merge_deadline)
     if len(team.members) + len(other.members) > challenge.max_team_size:
         raise Conflict(f"Together the teams would exceed {challenge.max_team_size} members.")
-    _require_fit(challenge, submissions.counted(None, challenge.id, team.id) + submissions.counted(None, challenge.id, other.id))
+    _require_fit(challenge, submissions.counted(None, challenge.id, team.id)
+                 + submissions.counted(None, challenge.id, other.id))
     if other.merge_target_id != team.id:
         team.merge_target_id = other.id
         audit.record(actor, "team.merge_requested", team, challenge.organisation_id, with_team_id=other.id)
