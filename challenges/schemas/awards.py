@@ -4,6 +4,7 @@ from marshmallow import fields
 from challenges.models import AwardStatus
 from challenges.schemas.challenges import PrizeOut
 from challenges.schemas.common import Schema, UserRef, ident, name
+from challenges.schemas.teams import SplitOut
 
 
 class AwardIn(Schema):
@@ -17,14 +18,6 @@ class PayoutIn(Schema):
     """The payment's reference."""
 
     reference = name(200)
-
-
-class SplitShare(Schema):
-    """A team member's weight and share of a prize."""
-
-    user_id = fields.Integer()
-    weight = fields.Integer()
-    share = fields.Float()
 
 
 class AwardOut(Schema):
@@ -42,7 +35,7 @@ class AwardOut(Schema):
     cancel_reason = fields.String(allow_none=True)
     rank = fields.Integer(allow_none=True)
     score = fields.Float(allow_none=True)
-    team_split = fields.List(fields.Nested(SplitShare), allow_none=True)  # a team's shares, fixed at the award
+    team_split = fields.List(fields.Nested(SplitOut), allow_none=True)  # a team's shares, fixed at the award
 
 
 class ResultSubmission(Schema):
