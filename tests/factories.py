@@ -35,11 +35,12 @@ def _session():
 def make_user(**overrides) -> SimpleNamespace:
     """A user with a live bearer token (`.token`) and the password PASSWORD."""
     n = next(_counter)
-    fields = {"email": f"user{n}@example.com", "display_name": f"User {n}", "is_admin": False} | overrides
-    raw = f"token-{n}-{fields['email']}"
     now = clock.now()
+    fields = {"email": f"user{n}@example.com", "display_name": f"User {n}", "is_admin": False,
+              "created_at": now} | overrides
+    raw = f"token-{n}-{fields['email']}"
     with _session() as session:
-        user = User(password_hash=hash_password(PASSWORD), created_at=now, **fields)
+        user = User(password_hash=hash_password(PASSWORD), **fields)
         session.add(user)
         session.flush()
         session.add(Token(user_id=user.id, token_hash=hashlib.sha256(raw.encode()).hexdigest(),

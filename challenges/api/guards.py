@@ -4,15 +4,20 @@ from functools import wraps
 from challenges.auth import current_user
 
 
-def guard(check):
-    """Run check(actor, first path id), a service function, before the view parses its body."""
+def guard_path(check):
+    """Run check(actor, *every path value), a service function, before the view parses its body."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            check(current_user(), next(iter(kwargs.values())))
+            check(current_user(), *kwargs.values())
             return view(*args, **kwargs)
 
         return wrapper
 
     return decorator
+
+
+def guard(check):
+    """Run check(actor, first path id), a service function, before the view parses its body."""
+    return guard_path(lambda actor, first, *_: check(actor, first))

@@ -2,6 +2,7 @@
 from functools import wraps
 
 from challenges.api.blueprint import Blueprint
+from challenges.api.guards import guard, guard_path
 from challenges.auth import current_user, login_required
 from challenges.models import ObjectType
 from challenges.schemas.common import PageArgs, page_of
@@ -46,6 +47,7 @@ def moderation_queue(args):
 @bp.post("/admin/moderation/<any(challenge,submission,question,answer):object_type>/<id:object_id>")
 @login_required
 @admin_only
+@guard_path(lambda actor, object_type, object_id: moderation.decidable(actor, ObjectType(object_type), object_id))
 @bp.arguments(DecisionIn)
 @bp.response(200, DecisionOut)
 def decide(data, object_type, object_id):
@@ -56,6 +58,7 @@ def decide(data, object_type, object_id):
 @bp.post("/admin/users/<id:user_id>/suspend")
 @login_required
 @admin_only
+@guard(moderation.suspendable)
 @bp.arguments(SuspensionIn)
 @bp.response(200, SuspendedUserOut)
 def suspend(data, user_id):

@@ -1,5 +1,6 @@
 """Moderation: holding likely spam, flags, the admins' queue and decisions, and suspensions."""
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from challenges import clock, pagination
@@ -49,15 +50,18 @@ def screen(author: User, object_type: ObjectType, obj) -> Moderation:
 
 
 def _case(object_type: ObjectType, object_id: int, author_id: int | None, text: str) -> ModerationCase:
-    """The object's case, opened (again) for the queue."""
+    """The object's case, opened (again) for the queue and locked until the commit."""
+    now = clock.now()
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(dialect.insert(ModerationCase).values(  # of two at once, one inserts and both lock it
+        object_type=object_type, object_id=object_id, author_id=author_id, reasons=[], flags=0,
+        excerpt=" ".join(text.split())[:EXCERPT], status=CaseStatus.OPEN, opened_at=now,
+    ).on_conflict_do_nothing(index_elements=["object_type", "object_id"]))
     case = db.session.scalar(select(ModerationCase).where(
-        ModerationCase.object_type == object_type, ModerationCase.object_id == object_id).with_for_update())
-    if case is None:
-        case = ModerationCase(object_type=object_type, object_id=object_id, author_id=author_id, reasons=[], flags=0,
-                              excerpt=" ".join(text.split())[:EXCERPT], opened_at=clock.now())
-        db.session.add(case)
-    elif case.status is CaseStatus.CLOSED:
-        case.status, case.opened_at, case.reasons = CaseStatus.OPEN, clock.now(), []
+        ModerationCase.object_type == object_type, ModerationCase.object_id == object_id)
+        .with_for_update().execution_options(populate_existing=True))
+    if case.status is CaseStatus.CLOSED:
+        case.status, case.opened_at, case.reasons = CaseStatus.OPEN, now, []
     return case
 
 
@@ -164,12 +168,18 @@ ALLOWED = {  # decision: the states it applies to, and the state it leads to
 }
 
 
-def decide(actor: User, object_type: ObjectType, object_id: int, decision: str, note: str | None = None) -> dict:
-    """Approve, hide or restore a piece of content; the case leaves the queue and the decision is audited."""
+def decidable(actor: User, object_type: ObjectType, object_id: int):
+    """Content a platform admin may decide on; 403 to everyone else, then 404 when there is none."""
     require_admin(actor)
     obj = _load(object_type, object_id)
     if obj is None or (object_type is ObjectType.ANSWER and obj.answered_at is None):
         raise NotFound(f"No such {object_type}.")
+    return obj
+
+
+def decide(actor: User, object_type: ObjectType, object_id: int, decision: str, note: str | None = None) -> dict:
+    """Approve, hide or restore a piece of content; the case leaves the queue and the decision is audited."""
+    obj = decidable(actor, object_type, object_id)
     db.session.refresh(obj, with_for_update=True)
     before = state(object_type, obj)
     sources, after = ALLOWED[decision]
@@ -204,11 +214,17 @@ def _published(object_type: ObjectType, obj) -> None:
             questions.answered(obj)
 
 
-def suspend(actor: User, user_id: int, reason: str) -> User:
-    """Suspend a user: they cannot sign in, and their tokens stop working at once."""
+def suspendable(actor: User, user_id: int) -> User:
+    """A user a platform admin may suspend; 403 to everyone else, then 404 when there is none."""
     require_admin(actor)
     user = db.session.get(User, user_id)
     policy.visible_or_404(user is not None, "user")
+    return user
+
+
+def suspend(actor: User, user_id: int, reason: str) -> User:
+    """Suspend a user: they cannot sign in, and their tokens stop working at once."""
+    user = suspendable(actor, user_id)
     if user.id == actor.id:
         raise Conflict("Platform admins cannot suspend themselves.")
     user.suspended_at, user.suspension_reason = user.suspended_at or clock.now(), reason
@@ -219,9 +235,7 @@ def suspend(actor: User, user_id: int, reason: str) -> User:
 
 def unsuspend(actor: User, user_id: int) -> None:
     """Lift a suspension."""
-    require_admin(actor)
-    user = db.session.get(User, user_id)
-    policy.visible_or_404(user is not None, "user")
+    user = suspendable(actor, user_id)
     user.suspended_at, user.suspension_reason = None, None
     audit.record(actor, "user.unsuspended", user, None)
     db.session.commit()

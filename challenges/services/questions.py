@@ -62,8 +62,9 @@ def visible(actor: User | None, question_id: int) -> Question:
     if question is not None:
         challenge = challenges.visible(actor, question.challenge_id)
         asker = actor is not None and actor.id == question.asker_id
+        answered = question.answered_at is not None and question.answer_moderation is Moderation.VISIBLE
         seen = policy.may_see_content(actor, question.moderation, asker) and (
-            question.answered_at is not None or asker or policy.is_member(actor, challenge.organisation_id))
+            answered or asker or policy.is_member(actor, challenge.organisation_id))
     policy.visible_or_404(question is not None and seen, "question")
     return question
 
@@ -106,7 +107,8 @@ def for_challenge(actor: User | None, challenge_id: int, limit: int, cursor: str
     challenge = challenges.visible(actor, challenge_id)
     query = select(Question).options(*WITH_PEOPLE).where(Question.challenge_id == challenge.id)
     if not policy.is_member(actor, challenge.organisation_id):
-        public = Question.answered_at.is_not(None) & (Question.moderation == Moderation.VISIBLE)
+        public = Question.answered_at.is_not(None) & (Question.moderation == Moderation.VISIBLE) \
+            & (Question.answer_moderation == Moderation.VISIBLE)
         own = (Question.asker_id == actor.id) & (Question.moderation != Moderation.HIDDEN) if actor else None
         query = query.where(public | own if own is not None else public)
     elif not actor.is_admin:

@@ -17,7 +17,7 @@ PHRASES = (
     "buy now", "click here", "limited offer", "free money", "earn money fast", "make money online",
     "work from home", "100% free", "risk free", "casino", "viagra", "cialis", "crypto giveaway", "double your",
     "payday loan", "cheap followers", "seo services", "weight loss", "act now", "winner you have been selected",
-    "acheter maintenant", "cliquez ici", "argent facile", "gagner de l'argent", "offre limitee", "gratuit a 100",
+    "acheter maintenant", "achetez maintenant", "cliquez ici", "gagnez de l'argent", "argent facile", "gagner de l'argent", "offre limitee", "gratuit a 100",
     "credit rapide", "sans risque", "perdre du poids", "travail a domicile",
     "jetzt kaufen", "hier klicken", "schnelles geld", "kostenlos testen", "geld verdienen",
     "compra ahora", "haz clic aqui", "dinero facil", "gana dinero", "oferta limitada",
