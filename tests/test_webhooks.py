@@ -222,6 +222,16 @@ def test_owner_registers_webhook_with_bad_body_gets_422(client, org, body, field
 
 
 @pytest.mark.parametrize("url", [
+    "http://127.0.0.1\\x.attacker.test/", "http://169.254.169.254\\x.example.com/", "http://a b.example.com/",
+    "http://exa_mple.com/",
+])
+def test_owner_registers_webhook_whose_host_parsers_could_read_apart_gets_422(app, client, org, url):
+    response = register(client, org.owner, org.id, url)
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {"url": ["The URL must be http(s) with a plain host name or address."]}
+
+
+@pytest.mark.parametrize("url", [
     "http://127.0.0.1/", "http://localhost/", "http://10.0.0.1/", "http://169.254.169.254/latest/meta-data/",
     "http://[::1]/", "http://192.168.1.1/", "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/", "http://2130706433/",
 ])

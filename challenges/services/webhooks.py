@@ -4,10 +4,12 @@ import hmac
 import json
 import logging
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from cryptography.fernet import InvalidToken
 from flask import current_app
+from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 
 from challenges import clock, jobs, pagination
@@ -136,8 +138,9 @@ def attempt(delivery_id: int) -> None:
 def _post(delivery: Delivery) -> tuple[int | None, str | None]:
     """Send the delivery; the status code, and an error unless it was a 2xx."""
     hook = delivery.webhook
-    if reason := addresses.refusal(hook.url):  # checked again: DNS may have changed since registration
-        return None, reason
+    target = addresses.resolve(hook.url)  # checked again: DNS may have changed since registration
+    if isinstance(target, str):
+        return None, target
     body = payload(delivery)
     try:
         secret = secrets.unseal(hook.secret_encrypted)
@@ -149,10 +152,38 @@ def _post(delivery: Delivery) -> tuple[int | None, str | None]:
     url = hook.url
     db.session.commit()  # no transaction stays open while we wait on the network
     try:
-        # stream=True: the receiver's answer is never read, however large it is
-        with requests.post(url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False,
-                           stream=True) as response:
+        with _pinned_session(target) as session, session.post(
+                _pinned_url(url, target), data=body, headers=headers | {"Host": _host_header(url)}, timeout=TIMEOUT,
+                allow_redirects=False, stream=True) as response:  # the answer's body is never read
             code = response.status_code
-    except requests.RequestException as error:
-        return None, f"{type(error).__name__}: {error}"[:500]
+    except requests.RequestException as error:  # the kind of failure only: no details of the far network
+        return None, type(error).__name__
     return code, None if 200 <= code < 300 else f"HTTP {code}"
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """Connects to the checked address while TLS checks the certificate against the URL's host name."""
+
+    def __init__(self, hostname: str):
+        self._hostname = hostname
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, server_hostname=self._hostname, assert_hostname=self._hostname, **kwargs)
+
+
+def _pinned_session(target: addresses.Target) -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxy from the environment may see or redirect deliveries
+    session.mount("https://", _PinnedAdapter(target.hostname))
+    return session
+
+
+def _pinned_url(url: str, target: addresses.Target) -> str:
+    parts = urlsplit(url)
+    ip = f"[{target.ip}]" if ":" in target.ip else target.ip
+    return urlunsplit((parts.scheme, f"{ip}:{target.port}", parts.path or "/", parts.query, ""))
+
+
+def _host_header(url: str) -> str:
+    return urlsplit(url).netloc
