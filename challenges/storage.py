@@ -10,6 +10,10 @@ from flask import current_app
 CHUNK = 1024 * 1024
 
 
+class MissingFile(Exception):
+    """A file the database names is not in the store."""
+
+
 class LocalStorage:
     """Files in a folder, two levels deep by hash; written whole before they appear."""
 
@@ -32,7 +36,10 @@ class LocalStorage:
 
     def open(self, sha256: str) -> BinaryIO:
         """The stored bytes, to be read in chunks."""
-        return self._path(sha256).open("rb")
+        try:
+            return self._path(sha256).open("rb")
+        except FileNotFoundError:
+            raise MissingFile(sha256) from None
 
 
 class S3Storage:
@@ -55,7 +62,10 @@ class S3Storage:
 
     def open(self, sha256: str) -> BinaryIO:
         """The object's body, streamed from the bucket."""
-        return self.client.get_object(Bucket=self.bucket, Key=self._key(sha256))["Body"]
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(sha256))["Body"]
+        except self.client.exceptions.NoSuchKey:
+            raise MissingFile(sha256) from None
 
 
 def storage() -> LocalStorage | S3Storage:

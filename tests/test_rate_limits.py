@@ -15,6 +15,7 @@ from challenges import create_app
 from challenges.extensions import db, limiter
 from config import TestConfig
 from tests.factories import auth_headers, make_challenge, make_organisation, make_user
+from tests.threads import race
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
@@ -103,7 +104,7 @@ def _try(client, email, password, address):
 
 
 def test_attacker_guessing_from_one_address_is_slowed_and_owner_elsewhere_signs_in(limited):
-    client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_FAILURES_PER_ADDRESS="3/15 minutes", PROXY_COUNT=1)
+    client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_ATTEMPTS_PER_ADDRESS="3/15 minutes", PROXY_COUNT=1)
     owner = make_user()
     assert [_try(client, owner.email, "guess", "203.0.113.7").status_code for _ in range(3)] == [401] * 3
     refused = _try(client, owner.email, owner.password, "203.0.113.7")  # even the right password waits now
@@ -113,8 +114,8 @@ def test_attacker_guessing_from_one_address_is_slowed_and_owner_elsewhere_signs_
 
 
 def test_attack_from_many_addresses_spares_addresses_the_owner_used_before(limited):
-    client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_FAILURES_PER_ADDRESS="100/hour",
-                     SIGN_IN_FAILURES_PER_ACCOUNT="4/hour", PROXY_COUNT=1)
+    client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_ATTEMPTS_PER_ADDRESS="100/hour",
+                     SIGN_IN_ATTEMPTS_PER_ACCOUNT="5/hour", PROXY_COUNT=1)
     owner = make_user()
     assert _try(client, owner.email, owner.password, "198.51.100.9").status_code == 201  # the owner's usual place
     assert [_try(client, owner.email, "guess", f"203.0.113.{n}").status_code for n in range(4)] == [401] * 4
@@ -123,7 +124,7 @@ def test_attack_from_many_addresses_spares_addresses_the_owner_used_before(limit
 
 
 def test_unknown_email_is_slowed_like_a_real_account(limited):
-    client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_FAILURES_PER_ADDRESS="2/15 minutes", PROXY_COUNT=1)
+    client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_ATTEMPTS_PER_ADDRESS="2/15 minutes", PROXY_COUNT=1)
     statuses = [_try(client, "Nobody@Example.com", "guess", "203.0.113.7").status_code for _ in range(3)]
     assert statuses == [401, 401, 429]  # the same answers as for an account: no way to tell them apart
 
@@ -163,3 +164,16 @@ def _wait_until_up(base: str) -> None:
         except requests.RequestException:
             time.sleep(0.2)
     raise AssertionError("gunicorn did not start")
+
+
+def test_parallel_guesses_from_one_address_cannot_slip_under_the_limit(limited):
+    client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_ATTEMPTS_PER_ADDRESS="3/15 minutes", PROXY_COUNT=1)
+    owner = make_user()
+    statuses = race(*[lambda: _try(client, owner.email, "guess", "203.0.113.7").status_code] * 12)
+    assert sorted(statuses) == [401] * 3 + [429] * 9
+
+
+def test_owner_signing_in_often_from_one_place_is_never_slowed(limited):
+    client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_ATTEMPTS_PER_ADDRESS="3/15 minutes", PROXY_COUNT=1)
+    owner = make_user()
+    assert {_try(client, owner.email, owner.password, "198.51.100.9").status_code for _ in range(6)} == {201}

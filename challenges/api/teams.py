@@ -60,6 +60,7 @@ def list_invitations(args):
 
 @bp.post("/invitations/<id:invitation_id>/accept")
 @login_required
+@guard(teams.own_invitation)
 @no_body(bp)
 @bp.response(200, InvitationOut)
 def accept_invitation(_body, invitation_id):
@@ -69,6 +70,7 @@ def accept_invitation(_body, invitation_id):
 
 @bp.post("/invitations/<id:invitation_id>/decline")
 @login_required
+@guard(teams.own_invitation)
 @no_body(bp)
 @bp.response(200, InvitationOut)
 def decline_invitation(_body, invitation_id):

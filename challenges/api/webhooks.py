@@ -48,6 +48,7 @@ def list_deliveries(args, webhook_id):
 
 @bp.post("/deliveries/<id:delivery_id>/redeliver")
 @login_required
+@guard(webhooks.managed_delivery)
 @no_body(bp)
 @bp.response(202, DeliveryOut)
 def redeliver(_body, delivery_id):

@@ -52,10 +52,9 @@ def issue_token(*, email: str, password: str, address: str | None = None) -> tup
     """Sign in: a new token for a correct email and password; one answer for every failure, and a
     slowdown after repeated failures for the account."""
     email = email.strip().lower()
-    sign_in_throttle.check(email, address)
+    sign_in_throttle.attempt(email, address)
     user = find_by_email(email)
     if not verify_password(user.password_hash if user else None, password) or user.suspended_at:
-        sign_in_throttle.failed(email, address)
         raise Unauthorized("The email or the password is wrong.")
     sign_in_throttle.succeeded(user, address)
     raw = secrets.token_urlsafe(32)

@@ -1,23 +1,26 @@
 """Files on submissions and challenges: checked, stored by SHA-256, and served to those who may see their owner."""
+import logging
 from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from challenges import clock, pagination
-from challenges.errors import Conflict
+from challenges.errors import Conflict, Unavailable
 from challenges.extensions import db
 from challenges.models import Attachment, Challenge, Status, User
 from challenges.services import audit, challenges, file_types, policy, submissions
-from challenges.storage import storage
+from challenges.storage import MissingFile, storage
 
 MAX_PER_OWNER = 50
+log = logging.getLogger(__name__)
 
 
 def attach_to_submission(actor: User, submission_id: int, *, stream: BinaryIO, filename: str | None) -> Attachment:
     """Attach a file to the actor's own submission while it can be edited; a new revision covers it."""
     submission = submissions.authored(actor, submission_id)
     submissions.require_editable(submission, clock.now())  # refuse early, before reading a large file
+    _require_room(Attachment.submission_id == submission.id)
     checked = _checked_and_stored(stream, filename)
     submission = submissions.locked_own(actor, submission_id)
     at = clock.now()
@@ -33,6 +36,7 @@ def attach_to_submission(actor: User, submission_id: int, *, stream: BinaryIO, f
 def attach_to_challenge(actor: User, challenge_id: int, *, stream: BinaryIO, filename: str | None) -> Attachment:
     """Attach data or a brief to a challenge the actor runs, before it is finalised or cancelled."""
     _require_editable(challenges.manageable(actor, challenge_id))
+    _require_room((Attachment.challenge_id == challenge_id) & Attachment.submission_id.is_(None))
     checked = _checked_and_stored(stream, filename)
     challenge = challenges.manageable(actor, challenge_id, lock=True)
     _require_editable(challenge)
@@ -58,16 +62,20 @@ def _checked_and_stored(stream: BinaryIO, filename: str | None) -> file_types.In
 
 def _add(actor: User, challenge_id: int, submission_id: int | None, checked: file_types.Inspected,
          filename: str | None, at) -> Attachment:
-    owner = Attachment.submission_id == submission_id if submission_id else \
-        (Attachment.challenge_id == challenge_id) & Attachment.submission_id.is_(None)
-    if db.session.scalar(select(func.count()).select_from(Attachment).where(owner)) >= MAX_PER_OWNER:
-        raise Conflict(f"At most {MAX_PER_OWNER} files may be attached here.")
+    _require_room(Attachment.submission_id == submission_id if submission_id else
+                  (Attachment.challenge_id == challenge_id) & Attachment.submission_id.is_(None))
     attachment = Attachment(challenge_id=challenge_id, submission_id=submission_id, uploader_id=actor.id,
                             filename=file_types.display_name(filename), size=checked.size,
                             content_type=checked.content_type, sha256=checked.sha256, created_at=at)
     db.session.add(attachment)
     db.session.flush()
     return attachment
+
+
+def _require_room(owner) -> None:
+    """Conflict when the owner already has as many files as allowed."""
+    if db.session.scalar(select(func.count()).select_from(Attachment).where(owner)) >= MAX_PER_OWNER:
+        raise Conflict(f"At most {MAX_PER_OWNER} files may be attached here.")
 
 
 def visible(actor: User | None, attachment_id: int) -> Attachment:
@@ -84,7 +92,11 @@ def visible(actor: User | None, attachment_id: int) -> Attachment:
 def download(actor: User | None, attachment_id: int) -> tuple[Attachment, BinaryIO]:
     """An attachment the actor may see, and its bytes as a stream."""
     attachment = visible(actor, attachment_id)
-    return attachment, storage().open(attachment.sha256)
+    try:
+        return attachment, storage().open(attachment.sha256)
+    except MissingFile:  # the store lost a file the database names: ours to fix, not the caller's
+        log.error("attachment %s: file %s is missing from the store", attachment.id, attachment.sha256)
+        raise Unavailable("The file cannot be read right now.") from None
 
 
 def delete(actor: User, attachment_id: int) -> None:
@@ -111,7 +123,10 @@ def of_submission(actor: User | None, submission_id: int, limit: int, cursor: st
     """The files of a submission the actor may see."""
     submission = submissions.visible(actor, submission_id)
     query = select(Attachment).where(Attachment.submission_id == submission.id)
-    return pagination.paginate(query, [Attachment.id], limit, cursor)
+    page = pagination.paginate(query, [Attachment.id], limit, cursor)
+    if policy.authors_hidden(actor, submission.challenge):  # blind judges do not learn who uploaded
+        page.items = [policy.Masked(attachment, {"uploader_id"}) for attachment in page.items]
+    return page
 
 
 def of_challenge(actor: User | None, challenge_id: int, limit: int, cursor: str | None) -> pagination.Page:
@@ -120,8 +135,3 @@ def of_challenge(actor: User | None, challenge_id: int, limit: int, cursor: str 
     query = select(Attachment).where(Attachment.challenge_id == challenge.id, Attachment.submission_id.is_(None))
     return pagination.paginate(query, [Attachment.id], limit, cursor)
 
-
-def of_submissions(submission_ids: list[int]) -> list[Attachment]:
-    """The files of these submissions, for an export."""
-    return db.session.scalars(select(Attachment).where(Attachment.submission_id.in_(submission_ids))
-                              .order_by(Attachment.submission_id, Attachment.id)).all()

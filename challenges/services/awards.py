@@ -49,7 +49,10 @@ def for_challenge(actor: User | None, challenge_id: int, limit: int, cursor: str
     query = select(Award).where(Award.challenge_id == challenge.id)
     if not policy.is_member(actor, challenge.organisation_id):  # why an award was cancelled stays private
         query = query.where(Award.status != AwardStatus.CANCELLED)
-    return pagination.paginate(query, [Award.id], limit, cursor)
+    page = pagination.paginate(query, [Award.id], limit, cursor)
+    if policy.authors_hidden(actor, challenge):  # a team's split names its members
+        page.items = [policy.Masked(award, {"team_split"}) for award in page.items]
+    return page
 
 
 def revoke(actor: User, challenge_id: int, award_id: int) -> None:
@@ -130,6 +133,14 @@ def results(actor: User | None, challenge_id: int, limit: int, cursor: str | Non
     page = pagination.paginate(query, [Prize.rank], limit, cursor, values=lambda award: [award.prize.rank])
     show_work = challenge.publish_winning_submissions or policy.is_member(actor, challenge.organisation_id)
     hide_authors = policy.authors_hidden(actor, challenge)
-    page.items = [{"prize": award.prize, "participant": None if hide_authors else award.submission.participant,
-                   "submission": award.submission if show_work else None} for award in page.items]
+    page.items = [_result(actor, award, hide_authors, show_work) for award in page.items]
     return page
+
+
+def _result(actor: User | None, award: Award, hide_authors: bool, show_work: bool) -> dict:
+    """A prize and its winner; a winner that moderation hid or holds is shown to platform admins only."""
+    submission = award.submission
+    if not policy.may_see_content(actor, submission.moderation, False):
+        return {"prize": award.prize, "participant": None, "submission": None}
+    return {"prize": award.prize, "participant": None if hide_authors else submission.participant,
+            "submission": submission if show_work else None}

@@ -130,9 +130,8 @@ def _order(score: float, higher_is_better: bool, submission: Submission) -> tupl
 def _counted(entries: list[Submission], higher_is_better: bool, limit: int) -> list[Submission]:
     """The participant's selection, or their best public submissions up to the limit when they chose none."""
     selected = [s for s in entries if s.selected]
-    if selected:
-        return selected
-    return sorted(entries, key=lambda s: _order(s.public_score, higher_is_better, s))[:limit]
+    by_public = sorted(selected or entries, key=lambda s: _order(s.public_score, higher_is_better, s))
+    return by_public[:limit]  # never more than the limit, whatever was selected
 
 
 def _require_private_visible(actor: User | None, challenge: Challenge) -> None:

@@ -5,7 +5,7 @@ from challenges import clock
 from challenges.errors import Conflict
 from challenges.extensions import db
 from challenges.models import AnnouncementKind, Award, AwardStatus, Challenge, Evaluation, Phase, Status, User
-from challenges.services import announcements, audit, events, notifications, scoring
+from challenges.services import announcements, audit, events, notifications, scoring, submissions
 from challenges.services.challenges import manageable
 
 
@@ -67,7 +67,9 @@ def _tell_results(challenge: Challenge) -> None:
     awards = db.session.scalars(select(Award).where(
         Award.challenge_id == challenge.id, Award.status != AwardStatus.CANCELLED)).all()
     for award in awards:
-        winners.setdefault(award.submission.participant_id, {"awards": []})["awards"].append(
-            {**events.award_data(award), "prize": award.prize.title})
+        entry = award.submission
+        for user_id in {entry.participant_id, *submissions.team_member_ids(entry.team_id)}:
+            winners.setdefault(user_id, {"awards": []})["awards"].append(
+                {**events.award_data(award), "prize": award.prize.title})
     notifications.to_participants("challenge.finalised", challenge, {"challenge": events.challenge_data(challenge),
                                                                      "awards": []}, extra=winners)

@@ -180,6 +180,8 @@ def decidable(actor: User, object_type: ObjectType, object_id: int):
 def decide(actor: User, object_type: ObjectType, object_id: int, decision: str, note: str | None = None) -> dict:
     """Approve, hide or restore a piece of content; the case leaves the queue and the decision is audited."""
     obj = decidable(actor, object_type, object_id)
+    if object_type is not ObjectType.CHALLENGE:  # locks go challenge first, as everywhere else
+        db.session.get(Challenge, obj.challenge_id, with_for_update=True, populate_existing=True)
     db.session.refresh(obj, with_for_update=True)
     before = state(object_type, obj)
     sources, after = ALLOWED[decision]

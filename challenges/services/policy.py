@@ -88,3 +88,13 @@ def authors_hidden(actor: User | None, challenge: Challenge) -> bool:
     """Blind judging: a judge (not a manager or owner) never learns who wrote what before finalisation."""
     blind = bool(challenge.judging and challenge.judging.get("blind"))
     return blind and challenge.status is not Status.FINALISED and role(actor, challenge.organisation_id) is Role.JUDGE
+
+
+class Masked:
+    """An object read through, with some of its attributes withheld (None) from this reader."""
+
+    def __init__(self, obj, withheld: set[str]):
+        self._obj, self._withheld = obj, withheld
+
+    def __getattr__(self, name):
+        return None if name in self._withheld else getattr(self._obj, name)

@@ -4,7 +4,7 @@ import math
 from datetime import datetime, time, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from challenges import clock, jobs
 from challenges.errors import Conflict, UnsupportedMediaType, ValidationFailed
@@ -150,7 +150,7 @@ def select_final(actor: User, challenge_id: int, submission_ids: list[int]) -> l
     if len(wanted) > limit:
         raise ValidationFailed("submission_ids", f"Select at most {limit} submissions.")
     submissions.participation_of(actor, challenge, lock=True)  # serialises with this participant's uploads
-    team_id = submissions.team_id_of(actor.id, challenge.id)
+    team_id = submissions.lock_team_of(actor, challenge)  # and with teammates choosing at the same time
     own = {s.id: s for s in db.session.scalars(select(Submission).where(
         submissions.entrant_filter(actor.id, challenge.id, team_id)))}
     bad = [i for i in wanted if i not in own or own[i].status is not SubmissionStatus.SUBMITTED
@@ -158,8 +158,9 @@ def select_final(actor: User, challenge_id: int, submission_ids: list[int]) -> l
     if bad:
         raise ValidationFailed("submission_ids", f"Not your active submissions to this challenge: {bad}.")
     submissions.require_open(challenge, clock.now())
-    for submission in own.values():
-        submission.selected = submission.id in wanted
+    db.session.execute(update(Submission).where(submissions.entrant_filter(actor.id, challenge.id, team_id))
+                       .values(selected=Submission.id.in_(wanted) if wanted else False)
+                       .execution_options(synchronize_session=False))
     audit.record(actor, "selection.made", challenge, challenge.organisation_id, submission_ids=wanted)
     db.session.commit()
     return wanted

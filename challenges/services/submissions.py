@@ -127,6 +127,11 @@ def team_id_of(user_id: int, challenge_id: int) -> int | None:
 def entrant_locked(actor: User, challenge: Challenge) -> tuple[Participation, int | None]:
     """Join the challenge and lock who the next submission counts for: the participant, then their team."""
     participation = join_locked(actor, challenge)
+    return participation, lock_team_of(actor, challenge)
+
+
+def lock_team_of(actor: User, challenge: Challenge) -> int | None:
+    """Lock the actor's team for this challenge, if any, and return its id."""
     team_id = team_id_of(actor.id, challenge.id)
     while team_id:  # teammates submitting at once wait for each other, so the team's limit holds
         db.session.execute(select(Team.id).where(Team.id == team_id).with_for_update())
@@ -134,7 +139,7 @@ def entrant_locked(actor: User, challenge: Challenge) -> tuple[Participation, in
         if current == team_id:
             break
         team_id = current
-    return participation, team_id
+    return team_id
 
 
 def entrant_filter(user_id: int, challenge_id: int, team_id: int | None):

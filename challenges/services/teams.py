@@ -58,8 +58,15 @@ def _join(team: Team, user: User) -> None:
     db.session.execute(update(Submission).where(
         submissions.entrant_filter(user.id, team.challenge_id, None)).values(team_id=team.id)
         .execution_options(synchronize_session=False))
+    _reset_selection(team.id)
     team.weights = None
     db.session.expire(team, ["members"])
+
+
+def _reset_selection(team_id: int) -> None:
+    """A team that changed chooses its final submissions afresh: its members' choices may add up past the limit."""
+    db.session.execute(update(Submission).where(Submission.team_id == team_id).values(selected=False)
+                       .execution_options(synchronize_session=False))
 
 
 def visible(actor: User | None, team_id: int) -> Team:
@@ -69,12 +76,17 @@ def visible(actor: User | None, team_id: int) -> Team:
         challenge = challenges.visible(actor, team.challenge_id)
         allowed = actor is not None and (
             db.session.get(TeamMember, (team.id, actor.id)) is not None
-            or policy.is_member(actor, challenge.organisation_id)
+            or _sees_all_teams(actor, challenge)
             or db.session.scalar(select(Invitation.id).where(
                 Invitation.team_id == team.id, Invitation.user_id == actor.id,
                 Invitation.status == InvitationStatus.PENDING)) is not None)
     policy.visible_or_404(team is not None and allowed, "team")
     return team
+
+
+def _sees_all_teams(actor: User, challenge: Challenge) -> bool:
+    """The organisation's members see every team, except blind judges, to whom a roster names the authors."""
+    return policy.is_member(actor, challenge.organisation_id) and not policy.authors_hidden(actor, challenge)
 
 
 def captained(actor: User, team_id: int) -> Team:
@@ -99,7 +111,7 @@ def for_challenge(actor: User, challenge_id: int, limit: int, cursor: str | None
     """A challenge's teams: all of them for members, the actor's own for everyone else."""
     challenge = challenges.visible(actor, challenge_id)
     query = select(Team).where(Team.challenge_id == challenge.id)
-    if not policy.is_member(actor, challenge.organisation_id):
+    if not _sees_all_teams(actor, challenge):
         query = query.where(Team.id == submissions.team_id_of(actor.id, challenge.id))
     return pagination.paginate(query, [Team.id], limit, cursor)
 
@@ -133,7 +145,8 @@ def invitations_of(actor: User, limit: int, cursor: str | None) -> pagination.Pa
     return pagination.paginate(query, [Invitation.id], limit, cursor, descending=True)
 
 
-def _own_invitation(actor: User, invitation_id: int) -> Invitation:
+def own_invitation(actor: User, invitation_id: int) -> Invitation:
+    """An invitation to the actor; NotFound for anyone else's."""
     invitation = db.session.get(Invitation, invitation_id)
     policy.visible_or_404(invitation is not None and invitation.user_id == actor.id, "invitation")
     return invitation
@@ -141,7 +154,7 @@ def _own_invitation(actor: User, invitation_id: int) -> Invitation:
 
 def accept(actor: User, invitation_id: int) -> Invitation:
     """Join the team: 409 when already in a team, when it is full, or when the submissions would not fit."""
-    invitation = _own_invitation(actor, invitation_id)
+    invitation = own_invitation(actor, invitation_id)
     challenge = submissions.submittable(actor, invitation.team.challenge_id)
     submissions.join_locked(actor, challenge)  # locks: the participant first, then the team
     team = _locked(invitation.team)
@@ -162,7 +175,7 @@ def accept(actor: User, invitation_id: int) -> Invitation:
 
 def decline(actor: User, invitation_id: int) -> Invitation:
     """Turn an invitation down."""
-    _own_invitation(actor, invitation_id)
+    own_invitation(actor, invitation_id)
     invitation = _locked_invitation(actor, invitation_id)
     invitation.status, invitation.answered_at = InvitationStatus.DECLINED, clock.now()
     db.session.commit()
@@ -248,6 +261,7 @@ def _absorb(survivor: Team, absorbed: Team) -> None:
     for model in (TeamMember, Submission):
         db.session.execute(update(model).where(model.team_id == absorbed.id).values(team_id=survivor.id)
                            .execution_options(synchronize_session=False))
+    _reset_selection(survivor.id)
     survivor.weights, survivor.merge_target_id = None, None
     db.session.expunge(absorbed)  # its members moved: the ORM must not delete them along with it
     db.session.execute(sql_delete(Team).where(Team.id == absorbed.id))

@@ -72,11 +72,17 @@ def deliveries(actor: User, webhook_id: int, limit: int, cursor: str | None) -> 
     return pagination.paginate(query, [Delivery.id], limit, cursor, descending=True)
 
 
-def redeliver(actor: User, delivery_id: int) -> Delivery:
-    """Send a delivery again now, with a fresh round of attempts."""
+def managed_delivery(actor: User, delivery_id: int) -> Delivery:
+    """A delivery of a webhook the actor manages; 404 to anyone else."""
     delivery = db.session.get(Delivery, delivery_id)
     policy.visible_or_404(delivery is not None, "delivery")
     managed(actor, delivery.webhook_id)
+    return delivery
+
+
+def redeliver(actor: User, delivery_id: int) -> Delivery:
+    """Send a delivery again now, with a fresh round of attempts."""
+    delivery = managed_delivery(actor, delivery_id)
     db.session.refresh(delivery, with_for_update=True)
     delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.PENDING, 0, clock.now()
     audit.record(actor, "delivery.redelivered", delivery, delivery.webhook.organisation_id)
