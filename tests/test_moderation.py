@@ -340,6 +340,15 @@ def test_newcomer_edits_content_into_spam_held(client, w, kind):
     assert edited["moderation"] == "held"
 
 
+
+def test_admin_approves_an_edit_held_as_spam_without_announcing_the_submission_twice(app, client, w):
+    _, object_id = post(client, w, "submission", PROSE["en"])
+    assert ok(client.patch(f"{API}/submissions/{object_id}", headers=h(w.alice),
+                           json={"body": SPAM["phrases-en"][0]}))["moderation"] == "held"
+    ok(decide(client, w.admin, "submission", object_id, "approve"))
+    assert [e["submission"]["id"] for e in events(app, "submission.received")] == [object_id]
+
+
 # Flags
 
 

@@ -57,6 +57,7 @@ class ModerationCase(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     flags: Mapped[int] = mapped_column(default=0)
+    announced: Mapped[bool] = mapped_column(default=False)  # its events went out before it was held
     excerpt: Mapped[str] = mapped_column(String(300))
     status: Mapped[CaseStatus] = mapped_column(enum_type(CaseStatus), default=CaseStatus.OPEN)
     opened_at: Mapped[datetime]

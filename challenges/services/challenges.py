@@ -84,7 +84,7 @@ def update(actor: User, challenge_id: int, **changes) -> Challenge:
         challenge.terms_version += 1
     challenge.updated_at = now
     if changes.keys() & {"title", "summary", "description"}:  # an edit may not smuggle spam in
-        moderation.screen(actor, ObjectType.CHALLENGE, challenge)
+        moderation.screen(actor, ObjectType.CHALLENGE, challenge, edited=True)
     action = "challenge.amended" if challenge.status is Status.PUBLISHED else "challenge.updated"
     audit.record(actor, action, challenge, challenge.organisation_id, fields=sorted(changes))
     if extended:

@@ -36,8 +36,8 @@ def _earlier(object_type: ObjectType, obj) -> list[str]:
     return [_text(object_type, other)[:5000] for other in db.session.scalars(query)]
 
 
-def screen(author: User, object_type: ObjectType, obj) -> Moderation:
-    """Hold the new content (flushed, not committed) when it looks like spam from an untrusted author."""
+def screen(author: User, object_type: ObjectType, obj, edited: bool = False) -> Moderation:
+    """Hold new or edited content (flushed, not committed) when it looks like spam from an untrusted author."""
     if not spam.applies_to(author):
         return Moderation.VISIBLE
     reasons = spam.reasons_to_hold(_text(object_type, obj), _earlier(object_type, obj))
@@ -46,6 +46,7 @@ def screen(author: User, object_type: ObjectType, obj) -> Moderation:
     _set(object_type, obj, Moderation.HELD)
     case = _case(object_type, obj.id, author.id, _text(object_type, obj))
     case.reasons = sorted(set(case.reasons) | set(reasons))
+    case.announced = case.announced or edited  # an edit holds what the organisation already heard of
     return Moderation.HELD
 
 
@@ -55,7 +56,7 @@ def _case(object_type: ObjectType, object_id: int, author_id: int | None, text: 
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     db.session.execute(dialect.insert(ModerationCase).values(  # of two at once, one inserts and both lock it
         object_type=object_type, object_id=object_id, author_id=author_id, reasons=[], flags=0,
-        excerpt=" ".join(text.split())[:EXCERPT], status=CaseStatus.OPEN, opened_at=now,
+        excerpt=" ".join(text.split())[:EXCERPT], status=CaseStatus.OPEN, opened_at=now, announced=False,
     ).on_conflict_do_nothing(index_elements=["object_type", "object_id"]))
     case = db.session.scalar(select(ModerationCase).where(
         ModerationCase.object_type == object_type, ModerationCase.object_id == object_id)
@@ -193,7 +194,7 @@ def decide(actor: User, object_type: ObjectType, object_id: int, decision: str, 
         CaseStatus.CLOSED, clock.now(), actor.id, decision, note
     audit.record(actor, f"moderation.{decision}", obj, _organisation_of(object_type, obj),
                  object_type=str(object_type), before=str(before), after=str(after), note=note)
-    if before is Moderation.HELD and after is Moderation.VISIBLE:
+    if before is Moderation.HELD and after is Moderation.VISIBLE and not case.announced:
         _published(object_type, obj)
     db.session.commit()
     return {"object_type": object_type, "object_id": object_id, "moderation": after}

@@ -312,7 +312,7 @@ def revise(actor: User, submission_id: int, **changes) -> Submission:
     for field, value in content.items():
         setattr(submission, field, value)
     _new_revision(actor, submission, digest, at)
-    moderation.screen(actor, ObjectType.SUBMISSION, submission)  # an edit may not smuggle spam in
+    moderation.screen(actor, ObjectType.SUBMISSION, submission, edited=True)  # an edit may not smuggle spam in
     db.session.commit()
     return submission
 

@@ -35,6 +35,7 @@ def upgrade():
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('reasons', sa.JSON(), nullable=False),
     sa.Column('flags', sa.Integer(), nullable=False),
+    sa.Column('announced', sa.Boolean(), nullable=False),
     sa.Column('excerpt', sa.String(length=300), nullable=False),
     sa.Column('status', sa.Enum('open', 'closed', name='casestatus', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('opened_at', sa.DateTime(timezone=True), nullable=False),
