@@ -62,8 +62,8 @@ class Config:
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5/minute")
     RATELIMIT_SUBMIT = os.environ.get("RATELIMIT_SUBMIT", "30/minute")
     # Failed sign-ins: per account and address, then per account from addresses it never signed in from.
-    SIGN_IN_FAILURES_PER_ADDRESS = os.environ.get("SIGN_IN_FAILURES_PER_ADDRESS", "5/15 minutes")
-    SIGN_IN_FAILURES_PER_ACCOUNT = os.environ.get("SIGN_IN_FAILURES_PER_ACCOUNT", "20/hour")
+    SIGN_IN_ATTEMPTS_PER_ADDRESS = os.environ.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "5/15 minutes")
+    SIGN_IN_ATTEMPTS_PER_ACCOUNT = os.environ.get("SIGN_IN_ATTEMPTS_PER_ACCOUNT", "20/hour")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "challenges"
 
