@@ -22,9 +22,7 @@ FILE = "Allowed types (ATTACHMENT_TYPES) are judged from the content; at most MA
 @bp.response(201, AttachmentOut)
 def attach_to_submission(submission_id):
     """Attach a file to one's submission while the challenge is open; the receipt's SHA-256 covers it."""
-    _, upload = form_and_file(AttachmentForm)
-    return attachments.attach_to_submission(current_user(), submission_id, stream=upload.stream,
-                                            filename=upload.filename)
+    return _uploaded(attachments.attach_to_submission, submission_id)
 
 
 @bp.post("/challenges/<id:challenge_id>/attachments")
@@ -35,9 +33,13 @@ def attach_to_submission(submission_id):
 @bp.response(201, AttachmentOut)
 def attach_to_challenge(challenge_id):
     """Attach data or a brief to a challenge (owners, managers); public once the challenge is."""
+    return _uploaded(attachments.attach_to_challenge, challenge_id)
+
+
+def _uploaded(attach, owner_id: int):
+    """Hand the request's one `file` part to the service that attaches it."""
     _, upload = form_and_file(AttachmentForm)
-    return attachments.attach_to_challenge(current_user(), challenge_id, stream=upload.stream,
-                                           filename=upload.filename)
+    return attach(current_user(), owner_id, stream=upload.stream, filename=upload.filename)
 
 
 @bp.get("/submissions/<id:submission_id>/attachments")

@@ -7,19 +7,14 @@ from zipstream import ZipStream
 
 from challenges.extensions import db
 from challenges.models import (
-    Attachment, Award, AwardStatus, Challenge, Evaluation, Moderation, Phase, Prize, Submission, User,
+    Attachment, Award, AwardStatus, Challenge, Evaluation, Moderation, Phase, Prize, Submission,
 )
-from challenges.services import challenges, leaderboards
+from challenges.services import leaderboards
 from challenges.services.score_sheets import line
 from challenges.storage import CHUNK, storage
 
 COLUMNS = ["id", "title", "participant", "team", "status", "submitted_at", "content_sha256", "revision", "shortlisted",
            "score", "award"]
-
-
-def exportable(actor: User, challenge_id: int) -> Challenge:
-    """A challenge whose submissions the actor may export (owners, managers, admins)."""
-    return challenges.manageable(actor, challenge_id)
 
 
 def csv_lines(challenge: Challenge) -> Iterator[str]:

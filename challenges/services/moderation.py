@@ -2,6 +2,7 @@
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from challenges import clock, pagination
 from challenges.errors import Conflict, NotFound
@@ -13,6 +14,16 @@ from challenges.services import audit, policy, spam
 
 EARLIER = 50  # recent items of the same kind a new item is compared with
 EXCERPT = 280
+
+
+MODELS = {ObjectType.CHALLENGE: Challenge, ObjectType.SUBMISSION: Submission,
+          ObjectType.QUESTION: Question, ObjectType.ANSWER: Question}  # an answer lives on its question
+TEXT_COLUMNS = {
+    ObjectType.CHALLENGE: (Challenge.title, Challenge.summary, Challenge.description),
+    ObjectType.SUBMISSION: (Submission.title, Submission.summary, Submission.body, Submission.links),
+    ObjectType.QUESTION: (Question.body,),
+    ObjectType.ANSWER: (Question.answer_body,),
+}
 
 
 def _text(object_type: ObjectType, obj) -> str:
@@ -29,11 +40,12 @@ def _text(object_type: ObjectType, obj) -> str:
 
 
 def _earlier(object_type: ObjectType, obj) -> list[str]:
-    model = {ObjectType.CHALLENGE: Challenge, ObjectType.SUBMISSION: Submission}.get(object_type, Question)
-    query = select(model).where(model.id != obj.id).order_by(model.id.desc()).limit(EARLIER)
+    """The text of the latest items of the same kind; only the text columns are read."""
+    model = MODELS[object_type]
+    query = select(*TEXT_COLUMNS[object_type]).where(model.id != obj.id).order_by(model.id.desc()).limit(EARLIER)
     if object_type is ObjectType.ANSWER:
         query = query.where(Question.answered_at.is_not(None))
-    return [_text(object_type, other)[:5000] for other in db.session.scalars(query)]
+    return [_text(object_type, other)[:5000] for other in db.session.execute(query)]
 
 
 def screen(author: User, object_type: ObjectType, obj, edited: bool = False) -> Moderation:
@@ -140,21 +152,29 @@ def queue(actor: User, limit: int, cursor: str | None) -> pagination.Page:
     """Held and flagged content, oldest first (platform admins)."""
     require_admin(actor)
     query = select(ModerationCase).where(ModerationCase.status == CaseStatus.OPEN)
-    page = pagination.paginate(query, [ModerationCase.id], limit, cursor)
-    page.items = [_entry(case) for case in page.items]
+    page = pagination.paginate(query.options(selectinload(ModerationCase.author)), [ModerationCase.id], limit, cursor)
+    objects = _objects_of(page.items)
+    page.items = [_entry(case, objects.get((MODELS[case.object_type], case.object_id))) for case in page.items]
     return page
 
 
-def _entry(case: ModerationCase) -> dict:
-    obj = _load(case.object_type, case.object_id)
+def _objects_of(cases: list[ModerationCase]) -> dict:
+    """The content of these cases, one query per kind: (model, id) -> object."""
+    wanted: dict = {}
+    for case in cases:
+        wanted.setdefault(MODELS[case.object_type], set()).add(case.object_id)
+    return {(model, obj.id): obj for model, ids in wanted.items()
+            for obj in db.session.scalars(select(model).where(model.id.in_(ids)))}
+
+
+def _entry(case: ModerationCase, obj) -> dict:
     return {"object_type": case.object_type, "object_id": case.object_id,
             "moderation": state(case.object_type, obj) if obj else None, "reasons": case.reasons,
             "flags": case.flags, "author": case.author, "excerpt": case.excerpt, "opened_at": case.opened_at}
 
 
 def _load(object_type: ObjectType, object_id: int):
-    model = {ObjectType.CHALLENGE: Challenge, ObjectType.SUBMISSION: Submission}.get(object_type, Question)
-    return db.session.get(model, object_id)
+    return db.session.get(MODELS[object_type], object_id)
 
 
 def require_admin(actor: User, *_) -> None:

@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app
 from sqlalchemy import insert, select
 
-from challenges import clock, jobs, pagination
+from challenges import clock, pagination
 from challenges.extensions import db
 from challenges.models import Challenge, EmailStatus, Notification, Participation, User
 from challenges.services import outbox, policy
@@ -121,14 +121,14 @@ def _send(notification_id: int) -> None:
     notification.email_attempts += 1
     if error is None:
         notification.email_status, notification.email_next_attempt_at = EmailStatus.SENT, None
-    elif notification.email_attempts >= current_app.config["EMAIL_MAX_ATTEMPTS"]:
-        log.warning("giving up on the email of notification %s: %s", notification_id, error)
-        notification.email_status, notification.email_next_attempt_at = EmailStatus.FAILED, None
     else:
-        notification.email_next_attempt_at = now + outbox.backoff(notification.email_attempts)
+        retry = outbox.retry_at(notification.email_attempts, current_app.config["EMAIL_MAX_ATTEMPTS"], now)
+        if retry is None:
+            log.warning("giving up on the email of notification %s: %s", notification_id, error)
+        notification.email_status = EmailStatus.PENDING if retry else EmailStatus.FAILED
+        notification.email_next_attempt_at = retry
     db.session.commit()
-    if notification.email_next_attempt_at:
-        jobs.enqueue_in((notification.email_next_attempt_at - now).total_seconds(), outbox.relay)
+    outbox.retry_later(notification.email_next_attempt_at, now)
 
 
 def compose(notification: Notification, user: User) -> EmailMessage:

@@ -45,6 +45,15 @@ def claim(model, row_id: int, status, next_at, now: datetime, lease: timedelta) 
     return result.rowcount == 1
 
 
-def backoff(attempts: int) -> timedelta:
-    """The wait before the next attempt: the base, doubling with each failure."""
-    return timedelta(seconds=current_app.config["WEBHOOK_RETRY_BASE_SECONDS"] * 2 ** (attempts - 1))
+def retry_at(attempts: int, max_attempts: int, now: datetime) -> datetime | None:
+    """When to try again after a failed attempt (the base wait, doubling with each failure); None once the
+    attempts are used up."""
+    if attempts >= max_attempts:
+        return None
+    return now + timedelta(seconds=current_app.config["WEBHOOK_RETRY_BASE_SECONDS"] * 2 ** (attempts - 1))
+
+
+def retry_later(when: datetime | None, now: datetime) -> None:
+    """Schedule a relay for a retry that is due at `when` (nothing when there is none)."""
+    if when:
+        jobs.enqueue_in((when - now).total_seconds(), relay)

@@ -1,6 +1,7 @@
 """Teams: forming, inviting, joining, leaving, merging, and how a prize is split."""
 from sqlalchemy import delete as sql_delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from challenges import clock, pagination
 from challenges.errors import Conflict, NotFound, ValidationFailed
@@ -110,7 +111,8 @@ def _challenge(team: Team) -> Challenge:
 def for_challenge(actor: User, challenge_id: int, limit: int, cursor: str | None) -> pagination.Page:
     """A challenge's teams: all of them for members, the actor's own for everyone else."""
     challenge = challenges.visible(actor, challenge_id)
-    query = select(Team).where(Team.challenge_id == challenge.id)
+    query = select(Team).options(selectinload(Team.members).selectinload(TeamMember.user)) \
+        .where(Team.challenge_id == challenge.id)
     if not _sees_all_teams(actor, challenge):
         query = query.where(Team.id == submissions.team_id_of(actor.id, challenge.id))
     return pagination.paginate(query, [Team.id], limit, cursor)

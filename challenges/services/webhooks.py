@@ -11,8 +11,9 @@ from cryptography.fernet import InvalidToken
 from flask import current_app
 from requests.adapters import HTTPAdapter
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from challenges import clock, jobs, pagination
+from challenges import clock, pagination
 from challenges.errors import NotFound, ValidationFailed
 from challenges.extensions import db
 from challenges.models import Delivery, DeliveryStatus, User, Webhook
@@ -68,7 +69,7 @@ def delete(actor: User, organisation_id: int, webhook_id: int) -> None:
 def deliveries(actor: User, webhook_id: int, limit: int, cursor: str | None) -> pagination.Page:
     """A webhook's delivery log, newest first."""
     hook = managed(actor, webhook_id)
-    query = select(Delivery).where(Delivery.webhook_id == hook.id)
+    query = select(Delivery).options(selectinload(Delivery.event)).where(Delivery.webhook_id == hook.id)
     return pagination.paginate(query, [Delivery.id], limit, cursor, descending=True)
 
 
@@ -132,13 +133,11 @@ def attempt(delivery_id: int) -> None:
     delivery.last_status_code, delivery.last_error = status_code, error
     if error is None:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = DeliveryStatus.DELIVERED, now, None
-    elif delivery.attempts >= current_app.config["WEBHOOK_MAX_ATTEMPTS"]:
-        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
     else:
-        delivery.next_attempt_at = now + outbox.backoff(delivery.attempts)
+        delivery.next_attempt_at = outbox.retry_at(delivery.attempts, current_app.config["WEBHOOK_MAX_ATTEMPTS"], now)
+        delivery.status = DeliveryStatus.PENDING if delivery.next_attempt_at else DeliveryStatus.FAILED
     db.session.commit()
-    if delivery.next_attempt_at:
-        jobs.enqueue_in((delivery.next_attempt_at - now).total_seconds(), outbox.relay)
+    outbox.retry_later(delivery.next_attempt_at, now)
 
 
 def _post(delivery: Delivery) -> tuple[int | None, str | None]:
