@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 WEB_CONCURRENCY ?= 2
-SEED_DEMO ?= 1
+# Demo data, with its well-known passwords, is for development only: never seeded in production.
+SEED_DEMO ?= $(if $(filter production,$(CHALLENGES_ENV)),0,1)
 export PORT WEB_CONCURRENCY
 
 .PHONY: run worker test install dev-install migrate seed clean
@@ -32,8 +33,7 @@ migrate: install
 seed: migrate
 	$(BIN)/flask --app wsgi seed-demo
 
-run: migrate
-	@if [ "$(SEED_DEMO)" != "0" ]; then $(BIN)/flask --app wsgi seed-demo; fi
+run: migrate $(if $(filter 1,$(SEED_DEMO)),seed)
 	$(BIN)/gunicorn --config config/gunicorn.py wsgi:app
 
 worker: migrate

@@ -29,9 +29,13 @@ def create_admin(email: str, password_stdin: bool, display_name: str) -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
-    """Load demo data (idempotent) and print the demo logins."""
+    """Load demo data (idempotent) and print the demo logins; refused in production."""
+    from flask import current_app
+
     from challenges.demo import seed
 
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException("Demo data is for development only: production never carries demo accounts.")
     for line in seed():
         click.echo(line)
 

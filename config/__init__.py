@@ -43,6 +43,8 @@ class Config:
     PASSWORD_TIME_COST = 2
     PASSWORD_MEMORY_COST = 19 * 1024
     PASSWORD_PARALLELISM = 1
+    # Demo data (seed-demo, and sign-in with its accounts): development only, never in production.
+    DEMO_DATA_ALLOWED = True
 
     # Behind reverse proxies: how many of them set X-Forwarded-For/-Proto (0: trust no such header).
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
@@ -77,7 +79,9 @@ class Config:
 
 
 class ProductionConfig(Config):
-    """Production: refuses to start without a real SECRET_KEY."""
+    """Production: refuses to start without a real SECRET_KEY, and carries no demo accounts."""
+
+    DEMO_DATA_ALLOWED = False
 
     @classmethod
     def check(cls) -> None:

@@ -15,6 +15,9 @@ from challenges.services import audit, sign_in_throttle
 from challenges.services.passwords import hash_password, verify_password
 
 
+DEMO_EMAIL_DOMAIN = "demo.example"  # reserved (RFC 2606): no real person has an address there
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -54,7 +57,7 @@ def issue_token(*, email: str, password: str, address: str | None = None) -> tup
     email = email.strip().lower()
     sign_in_throttle.attempt(email, address)
     user = find_by_email(email)
-    if not verify_password(user.password_hash if user else None, password) or user.suspended_at:
+    if not verify_password(user.password_hash if user else None, password) or user.suspended_at or _barred(user):
         raise Unauthorized("The email or the password is wrong.")
     sign_in_throttle.succeeded(user, address)
     raw = secrets.token_urlsafe(32)
@@ -70,9 +73,14 @@ def user_for_token(raw: str) -> User:
     """The holder of a live token; 401 for unknown, expired or revoked tokens."""
     token = _token(raw)
     now = clock.now()
-    if token is None or token.revoked_at or token.expires_at <= now or token.user.suspended_at:
+    if token is None or token.revoked_at or token.expires_at <= now or token.user.suspended_at or _barred(token.user):
         raise Unauthorized("The token is invalid, expired or revoked.")
     return token.user
+
+
+def _barred(user: User) -> bool:
+    """Demo accounts never act where demo data is not allowed (an instance seeded before going live)."""
+    return not current_app.config["DEMO_DATA_ALLOWED"] and user.email.endswith("@" + DEMO_EMAIL_DOMAIN)
 
 
 def revoke_token(actor: User, raw: str) -> None:
