@@ -347,6 +347,16 @@ def test_anonymous_browses_default_published_newest_first(client, each_phase):
     assert ids(client) == [each_phase[p] for p in ("upcoming", "open", "closed", "finalised")]
 
 
+def test_anonymous_browses_summaries_and_reads_the_long_texts_in_the_detail(client, org):
+    challenge = make_challenge(org, phase="open", tags=["water", "ml"])
+    [item] = ok(client.get(API))["items"]
+    detail = ok(client.get(f"{API}/{challenge.id}"))
+    long_texts = {"description", "rules", "ip_terms"}
+    assert long_texts <= detail.keys() and not long_texts & item.keys()
+    assert item == {key: value for key, value in detail.items() if key not in long_texts}
+    assert (item["tags"], [p["id"] for p in item["prizes"]]) == (["water", "ml"], challenge.prize_ids)
+
+
 @pytest.mark.parametrize("phase", PHASES[1:])
 def test_anonymous_browses_phase_only_that_phase(client, each_phase, phase):
     assert ids(client, phase=phase) == [each_phase[phase]]

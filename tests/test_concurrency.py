@@ -161,3 +161,18 @@ def test_participant_retrying_one_key_ten_times_at_once_creates_one_submission(a
     assert len(_scalars(app, select(Submission.id).where(Submission.participant_id == participant.id))) == 1
     replay = requests.post(url, json=ENTRY, headers=headers, timeout=30)
     assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+
+
+def test_participant_retrying_one_key_ten_times_at_once_creates_one_submission(app, api):
+    participant = make_user()
+    challenge = make_challenge(make_organisation(make_user()), "open", max_submissions_per_participant=100)
+    url = f"{api}/challenges/{challenge.id}/submissions"
+    retry = partial(requests.post, url, json=ENTRY, timeout=30,
+                    headers=auth_headers(participant) | {"Idempotency-Key": "one-key"})
+    responses = race(*(retry for _ in range(10)))
+    assert set(_statuses(responses)) <= {201, 409}
+    receipts = {r.json()["id"] for r in responses if r.status_code == 201}
+    stored = _scalars(app, select(Submission.id).where(Submission.participant_id == participant.id))
+    assert len(stored) == 1 and receipts == set(stored)
+    assert {r.headers["Retry-After"] for r in responses if r.status_code == 409} <= {"1"}
+    assert retry().json()["id"] == stored[0]

@@ -6,7 +6,9 @@ from challenges.api.guards import guard
 from challenges.api.idempotent import idempotent
 from challenges.auth import authenticated, current_user, login_required
 from challenges.schemas.awards import ResultOut
-from challenges.schemas.challenges import ChallengeIn, ChallengeListArgs, ChallengeOut, ChallengePatch
+from challenges.schemas.challenges import (
+    ChallengeIn, ChallengeListArgs, ChallengeOut, ChallengePatch, ChallengeSummaryOut,
+)
 from challenges.schemas.common import PageArgs, ReasonIn, page_of
 from challenges.services import awards, challenges, lifecycle
 
@@ -20,9 +22,9 @@ class ChallengeQuery(ChallengeListArgs, PageArgs):
 @bp.get("")
 @authenticated
 @bp.arguments(ChallengeQuery, location="query")
-@bp.response(200, page_of(ChallengeOut))
+@bp.response(200, page_of(ChallengeSummaryOut))
 def list_challenges(args):
-    """Browse published challenges: filter by phase, organisation, tag or text; sort."""
+    """Browse published challenges: filter by phase, organisation, tag or text; sort (summaries: no long texts)."""
     return challenges.browse(current_user(), **args)
 
 
@@ -41,7 +43,7 @@ def create_challenge(data):
 @bp.response(200, ChallengeOut)
 def get_challenge(challenge_id):
     """A challenge; drafts only to the organisation's members."""
-    return challenges.visible(current_user(), challenge_id)
+    return challenges.detail(current_user(), challenge_id)
 
 
 @bp.patch("/<id:challenge_id>")

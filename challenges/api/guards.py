@@ -21,3 +21,18 @@ def guard_path(check):
 def guard(check):
     """Run check(actor, first path id), a service function, before the view parses its body."""
     return guard_path(lambda actor, first, *_: check(actor, first))
+
+
+def load(check, name: str):
+    """Like guard, and hand what check(actor, first path id) loaded to the view as `name`, in place of the id."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            path_id = kwargs.pop(next(iter(kwargs)))
+            kwargs[name] = check(current_user(), path_id)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

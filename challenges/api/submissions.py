@@ -1,35 +1,44 @@
 """Submissions: submit, read, revise, withdraw, disqualify."""
+from flask import make_response
+
 from challenges.api import limits
 from challenges.api.blueprint import Blueprint, no_body
-
 from challenges.api.conditional import if_match
-from challenges.api.guards import guard
+from challenges.api.guards import guard, load
 from challenges.api.idempotent import idempotent
+from challenges.api.uploads import file_body, form_and_file, multipart_to
 from challenges.auth import authenticated, current_user, login_required
+from challenges.hooks import received_at
 from challenges.schemas.common import PageArgs, ReasonIn, page_of
-from challenges.schemas.submissions import SubmissionIn, SubmissionOut, SubmissionPatch
-from challenges.api.uploads import file_body, multipart_alternative
 from challenges.schemas.scoring import PredictionsForm
+from challenges.schemas.submissions import SubmissionIn, SubmissionOut, SubmissionPatch
 from challenges.services import scoring, submissions
 
 PREDICTION_FIELDS = {"title": {"type": "string", "maxLength": 200}, "accept_terms": {"type": "string", "enum": ["true"]}}
 bp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="Submissions.")
 
 
+def submit_predictions(challenge):
+    """A scored challenge's submission: a predictions file, multipart, checked against the key before the 201."""
+    data, upload = form_and_file(PredictionsForm)
+    submission = scoring.submit(current_user(), challenge, received_at(), stream=upload.stream, **data)
+    return make_response(SubmissionOut().dump(submission), 201)
+
+
 @bp.post("/challenges/<id:challenge_id>/submissions")
 @limits.submit
 @login_required
-@guard(submissions.submittable)
+@load(submissions.submittable, "challenge")
 @idempotent
-@multipart_alternative(PredictionsForm, scoring.submit, SubmissionOut, 201, json_guard=submissions.takes_json)
+@multipart_to(submit_predictions, check_json=submissions.require_json)
 @file_body("Scored challenges: CSV with the header id,<target>, one row per id of the answer key.",
            PREDICTION_FIELDS, alternative=True)
 @bp.arguments(SubmissionIn)
 @bp.response(201, SubmissionOut)
-def submit(data, challenge_id):
+def submit(data, challenge):
     """Submit a solution to an open challenge (a predictions file, multipart, when scored); the answer is the receipt."""
     data.pop("accept_terms")  # the schema refused anything but true
-    return submissions.submit(current_user(), challenge_id, **data)
+    return submissions.submit(current_user(), challenge, received_at(), **data)
 
 
 @bp.get("/challenges/<id:challenge_id>/submissions")

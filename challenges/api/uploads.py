@@ -2,11 +2,10 @@
 import hashlib
 from functools import wraps
 
-from flask import make_response, request
+from flask import request
 from marshmallow import ValidationError
 from werkzeug.datastructures import FileStorage
 
-from challenges.auth import current_user
 from challenges.errors import UnsupportedMediaType, ValidationFailed
 
 MULTIPART = "multipart/form-data"
@@ -41,19 +40,16 @@ def form_and_file(schema_class) -> tuple[dict, FileStorage]:
     return data, uploads[0]
 
 
-def multipart_alternative(schema_class, service, response_schema, status: int, json_guard):
-    """A multipart body goes to service(actor, path id, stream=..., **fields); anything else, once
-    json_guard(actor, path id) allows it, to the view."""
+def multipart_to(file_view, check_json):
+    """Send a multipart body to file_view; for any other body, check_json(the view's path values) and go on."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if request.mimetype != MULTIPART:
-                json_guard(current_user(), *kwargs.values())
-                return view(*args, **kwargs)
-            data, upload = form_and_file(schema_class)
-            result = service(current_user(), *kwargs.values(), stream=upload.stream, **data)
-            return make_response(response_schema().dump(result), status)
+            if request.mimetype == MULTIPART:
+                return file_view(*args, **kwargs)
+            check_json(*kwargs.values())
+            return view(*args, **kwargs)
 
         return wrapper
 

@@ -152,6 +152,13 @@ class ChallengeOut(Schema):
     updated_at = fields.AwareDateTime()
 
 
+class ChallengeSummaryOut(ChallengeOut):
+    """A challenge as lists show it: the long texts (description, rules, IP terms) are the detail's."""
+
+    class Meta:
+        exclude = ("description", "rules", "ip_terms")
+
+
 class ChallengeListArgs(Schema):
     """Filters and sort of the challenge list."""
 

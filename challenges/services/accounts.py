@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from challenges import clock
 from challenges.errors import Conflict, Unauthorized
@@ -23,7 +24,7 @@ def _digest(token: str) -> str:
 
 
 def _token(raw: str) -> Token | None:
-    return db.session.scalar(select(Token).where(Token.token_hash == _digest(raw)))
+    return db.session.scalar(select(Token).options(joinedload(Token.user)).where(Token.token_hash == _digest(raw)))
 
 
 def find_by_email(email: str) -> User | None:

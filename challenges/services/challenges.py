@@ -1,6 +1,6 @@
 """Drafting, amending, browsing and deleting challenges."""
 from sqlalchemy import false, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from challenges import clock, pagination
 from challenges.errors import Conflict, ValidationFailed
@@ -19,12 +19,21 @@ SORTS = {
     "-prize_total": ([Challenge.prize_total, Challenge.id], True),
 }
 WITH_DETAILS = (selectinload(Challenge.prizes), selectinload(Challenge.tag_rows))
+LONG_TEXTS = (Challenge.description, Challenge.rules, Challenge.ip_terms, Challenge.search_text)
 
 
 def visible(actor: User | None, challenge_id: int, lock: bool = False) -> Challenge:
     """A challenge the actor may see; NotFound otherwise."""
     # populate_existing: a row locked after an earlier read must be re-read, not taken from the session.
     challenge = db.session.get(Challenge, challenge_id, with_for_update=lock or None, populate_existing=lock)
+    policy.visible_or_404(challenge is not None and policy.may_see_challenge(actor, challenge), "challenge")
+    return challenge
+
+
+def detail(actor: User | None, challenge_id: int) -> Challenge:
+    """A challenge the actor may see, with its prizes and tags, in one query."""
+    challenge = db.session.get(Challenge, challenge_id,
+                               options=(joinedload(Challenge.prizes), joinedload(Challenge.tag_rows)))
     policy.visible_or_404(challenge is not None and policy.may_see_challenge(actor, challenge), "challenge")
     return challenge
 
@@ -179,7 +188,7 @@ def browse(actor: User | None, *, limit: int, cursor: str | None = None, sort: s
            phase: Phase | None = None, organisation_id: int | None = None, tag: str | None = None,
            q: str | None = None) -> pagination.Page:
     """Public challenges (drafts only of the actor's organisations), filtered and sorted."""
-    query = select(Challenge).options(*WITH_DETAILS).where(_phase_filter(actor, phase), _moderation_filter(actor))
+    query = select(Challenge).options(*WITH_DETAILS, *map(defer, LONG_TEXTS)).where(_phase_filter(actor, phase), _moderation_filter(actor))
     if organisation_id is not None:
         query = query.where(Challenge.organisation_id == organisation_id)
     if tag:

@@ -39,20 +39,36 @@ def _text(object_type: ObjectType, obj) -> str:
             return obj.answer_body or ""
 
 
-def _earlier(object_type: ObjectType, obj) -> list[str]:
-    """The text of the latest items of the same kind; only the text columns are read."""
+def _earlier(object_type: ObjectType, obj, author: User) -> list[str]:
+    """The text of the latest items of the same kind that the author may see: their own and public ones, since a
+    comparison with content hidden from them would tell them what it says. Only the text columns are read."""
     model = MODELS[object_type]
-    query = select(*TEXT_COLUMNS[object_type]).where(model.id != obj.id).order_by(model.id.desc()).limit(EARLIER)
-    if object_type is ObjectType.ANSWER:
-        query = query.where(Question.answered_at.is_not(None))
+    query = select(*TEXT_COLUMNS[object_type]).where(model.id != obj.id, _seen_by(object_type, obj, author)) \
+        .order_by(model.id.desc()).limit(EARLIER)
     return [_text(object_type, other)[:5000] for other in db.session.execute(query)]
+
+
+def _seen_by(object_type: ObjectType, obj, author: User):
+    """The condition selecting the items of a kind that the author may see."""
+    match object_type:
+        case ObjectType.CHALLENGE:
+            public = Challenge.published_at.is_not(None) & (Challenge.moderation == Moderation.VISIBLE)
+            return public | (Challenge.organisation_id == obj.organisation_id)
+        case ObjectType.SUBMISSION:
+            return Submission.participant_id == author.id
+        case ObjectType.QUESTION:
+            public = Question.answered_at.is_not(None) & (Question.moderation == Moderation.VISIBLE)
+            return public | (Question.asker_id == author.id)
+        case ObjectType.ANSWER:
+            return Question.answered_at.is_not(None) & (
+                (Question.answer_moderation == Moderation.VISIBLE) | (Question.answerer_id == author.id))
 
 
 def screen(author: User, object_type: ObjectType, obj, edited: bool = False) -> Moderation:
     """Hold new or edited content (flushed, not committed) when it looks like spam from an untrusted author."""
     if not spam.applies_to(author):
         return Moderation.VISIBLE
-    reasons = spam.reasons_to_hold(_text(object_type, obj), _earlier(object_type, obj))
+    reasons = spam.reasons_to_hold(_text(object_type, obj), _earlier(object_type, obj, author))
     if not reasons:
         return Moderation.VISIBLE
     _set(object_type, obj, Moderation.HELD)

@@ -67,10 +67,9 @@ def _key(challenge: Challenge) -> tuple[AnswerKey, dict]:
     return stored, answer_files.from_blob(stored.data)
 
 
-def submit(actor: User, challenge_id: int, *, title: str, stream: BinaryIO) -> Submission:
-    """Take a predictions file: checked against the key at once, scored in the background."""
-    received_at = clock.now()  # a file that arrives before the deadline is not refused for the time its check takes
-    challenge = submissions.submittable(actor, challenge_id)
+def submit(actor: User, challenge: Challenge, received_at: datetime, *, title: str, stream: BinaryIO) -> Submission:
+    """Take a predictions file that arrived at `received_at` (not refused for the time its check takes): checked
+    against the key at once, scored in the background."""
     if challenge.evaluation is not Evaluation.SCORED:
         raise UnsupportedMediaType("A judged challenge takes a JSON body, not a file.")
     stored, arrays = _key(challenge)

@@ -4,7 +4,7 @@ import json
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import case, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -24,13 +24,11 @@ def content_sha256(**content) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def submit(actor: User, challenge_id: int, *, title: str, summary: str = "", body: str = "",
+def submit(actor: User, challenge: Challenge, at: datetime, *, title: str, summary: str = "", body: str = "",
            links: list[str] = ()) -> Submission:
-    """Store a submission and its first revision, inside the deadline and the limit."""
-    challenge = takes_json(actor, challenge_id)
-    participation, team_id = entrant_locked(actor, challenge)
-    at = clock.now()
+    """Store a submission that arrived at `at` and its first revision, inside the deadline and the limit."""
     require_open(challenge, at)
+    participation, team_id = entrant_locked(actor, challenge)
     if challenge.limit_reached(active_count(participation, team_id)):
         raise Conflict("You have reached this challenge's submission limit.")
     submission = add(actor, challenge, at, title=title, summary=summary, body=body, links=list(links),
@@ -89,33 +87,34 @@ def submittable(actor: User, challenge_id: int) -> Challenge:
     return challenge
 
 
-def takes_json(actor: User, challenge_id: int) -> Challenge:
-    """A challenge the actor may submit a JSON body to: a judged one (scored ones take a file)."""
-    challenge = submittable(actor, challenge_id)
+def require_json(challenge: Challenge) -> None:
+    """Unsupported media type for a JSON body to a scored challenge, which takes a predictions file."""
     if challenge.evaluation is Evaluation.SCORED:
         raise UnsupportedMediaType("A scored challenge takes a predictions file: send multipart/form-data.")
-    return challenge
 
 
 def require_open(challenge: Challenge, at: datetime) -> None:
-    """Conflict unless the challenge is open at `at`."""
+    """Conflict unless the challenge is open at `at`; a late participant learns when their request arrived."""
     phase = challenge.phase_at(at)
+    if phase is Phase.CLOSED:
+        raise Conflict(f"The challenge closed at {challenge.closes_at.isoformat()}; "
+                       f"this request arrived at {at.isoformat()}.")
     if phase is not Phase.OPEN:
         raise Conflict(f"The challenge is {phase}, not open for submissions.")
 
 
 def join_locked(actor: User, challenge: Challenge) -> Participation:
-    """Record the acceptance of the current terms and lock the participant's row."""
-    now = clock.now()
+    """Record the acceptance of the current terms and lock the participant's row, in one statement."""
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    db.session.execute(dialect.insert(Participation).values(
-        challenge_id=challenge.id, user_id=actor.id, terms_version=challenge.terms_version, accepted_at=now,
-    ).on_conflict_do_nothing(index_elements=["challenge_id", "user_id"]))
-    participation = db.session.scalar(select(Participation).where(
-        Participation.challenge_id == challenge.id, Participation.user_id == actor.id).with_for_update())
-    if participation.terms_version != challenge.terms_version:
-        participation.terms_version, participation.accepted_at = challenge.terms_version, now
-    return participation
+    joining = dialect.insert(Participation).values(
+        challenge_id=challenge.id, user_id=actor.id, terms_version=challenge.terms_version, accepted_at=clock.now())
+    # An upsert locks the row it finds, as FOR UPDATE would; acceptance moves only with a new version of the terms.
+    newer = Participation.terms_version != joining.excluded.terms_version
+    upsert = joining.on_conflict_do_update(index_elements=["challenge_id", "user_id"], set_={
+        "accepted_at": case((newer, joining.excluded.accepted_at), else_=Participation.accepted_at),
+        "terms_version": joining.excluded.terms_version,
+    }).returning(Participation)
+    return db.session.scalar(upsert, execution_options={"populate_existing": True})
 
 
 def team_id_of(user_id: int, challenge_id: int) -> int | None:
