@@ -9,7 +9,8 @@ from challenges import errors
 from challenges.api import register_blueprints
 from challenges.api.conditional import add_etag
 from challenges.extensions import api, db, limiter, migrate
-from challenges.hooks import StampArrival, add_security_headers, limit_body_size
+from challenges.arrival import ArrivalStamp
+from challenges.hooks import add_security_headers, keep_objects_after_commit, limit_body_size
 from challenges.urls import IdConverter, id_schema, reject_impossible_ids
 
 
@@ -42,12 +43,13 @@ def create_app(config: type | None = None) -> Flask:
     api.register_converter(IdConverter, id_schema)
     register_blueprints(api)
     errors.init_app(app)
+    app.before_request(keep_objects_after_commit)
     app.before_request(limit_body_size)
     app.after_request(add_etag)
     app.after_request(add_security_headers)
     if app.config["CORS_ORIGINS"]:
         CORS(app, resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}}, **CORS_OPTIONS)
-    app.wsgi_app = StampArrival(app.wsgi_app)
+    app.wsgi_app = ArrivalStamp(app.wsgi_app)
     if app.config["PROXY_COUNT"]:
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)

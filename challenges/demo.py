@@ -114,7 +114,7 @@ def _scored(owner: User, organisation_id: int, participants: list[User]) -> None
     for skill, person in zip((0.9, 0.75, 0.6), participants, strict=False):
         guesses = [label if random.Random(f"{person.id}-{row}").random() < skill else 1 - label
                    for row, label in enumerate(labels)]
-        scoring.submit(person, challenge.id, title=f"{person.display_name}'s model", stream=_csv(guesses))
+        scoring.submit(person, challenge, clock.now(), title=f"{person.display_name}'s model", stream=_csv(guesses))
 
 
 def _csv(values: list[int]) -> io.BytesIO:
@@ -147,7 +147,7 @@ def _entry(challenge: Challenge, person: User, at):
     """A submission stored as if sent at `at`."""
     clock.set_source(lambda: at)
     try:
-        return submissions.submit(person, challenge.id, title=f"{person.display_name}'s approach",
+        return submissions.submit(person, challenge, at, title=f"{person.display_name}'s approach",
                                   summary="A short pitch.", body="The full write-up.",
                                   links=["https://example.org/write-up"])
     finally:

@@ -1,28 +1,14 @@
-"""Request and response hooks: the arrival time, the body size limit, and the headers every response carries."""
-from datetime import datetime
-
+"""Request and response hooks: the session's commit, the body size limit, and the headers every response carries."""
 from flask import Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from challenges import clock
-
-RECEIVED_AT = "challenges.received_at"
+from challenges.extensions import db
 
 
-class StampArrival:
-    """WSGI middleware: note when a request reaches the application, before any lock or queue inside it."""
-
-    def __init__(self, wsgi_app):
-        self.wsgi_app = wsgi_app
-
-    def __call__(self, environ, start_response):
-        environ[RECEIVED_AT] = clock.now()
-        return self.wsgi_app(environ, start_response)
-
-
-def received_at() -> datetime:
-    """When the current request reached the application: what deadlines are judged by."""
-    return request.environ.get(RECEIVED_AT) or clock.now()
+def keep_objects_after_commit() -> None:
+    """A request's objects stay loaded after its commit: the answer shows what was just written without reading
+    it back. Background work keeps the default, since it reads again what other processes may have changed."""
+    db.session().expire_on_commit = False
 
 
 def limit_body_size() -> None:

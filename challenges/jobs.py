@@ -3,6 +3,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from functools import cache
 
 from flask import Flask, after_this_request, current_app, has_request_context
 from redis import Redis, RedisError
@@ -14,13 +15,18 @@ QUEUE = "challenges"
 log = logging.getLogger(__name__)
 
 
+@cache
+def _queue(url: str) -> Queue:
+    """The job queue at this Redis URL, one per process: its connection pool is reused, not opened per job."""
+    return Queue(QUEUE, connection=Redis.from_url(url))
+
+
 def enqueue(job: Callable, *args) -> None:
     """Run job(*args) in the background, after the current transaction has committed."""
     url = current_app.config.get("REDIS_URL")
     if url:
         try:
-            Queue(QUEUE, connection=Redis.from_url(url)).enqueue(run, f"{job.__module__}.{job.__qualname__}", *args,
-                                                                 job_timeout=600)
+            _queue(url).enqueue(run, f"{job.__module__}.{job.__qualname__}", *args, job_timeout=600)
         except RedisError:  # the change is committed; `flask score-pending` queues the work again later
             log.exception("could not queue %s%s", job.__qualname__, args)
     elif has_request_context():
@@ -46,7 +52,7 @@ def enqueue_in(seconds: float, job: Callable, *args) -> None:
     url = current_app.config.get("REDIS_URL")
     if url:
         try:
-            Queue(QUEUE, connection=Redis.from_url(url)).enqueue_in(
+            _queue(url).enqueue_in(
                 timedelta(seconds=seconds), run, f"{job.__module__}.{job.__qualname__}", *args, job_timeout=600)
         except RedisError:
             log.exception("could not schedule %s%s", job.__qualname__, args)

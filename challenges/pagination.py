@@ -2,6 +2,7 @@
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,11 @@ def _plain(value):
 MAX_CURSOR_LENGTH = 1000
 
 
+def position(keys: list, cursor: str) -> list:
+    """The key values a cursor made for these keys holds, as SQL literals; 400 for any other cursor."""
+    return _decode(keys, cursor)
+
+
 def _decode(keys: list, cursor: str) -> list:
     """The key values of a cursor made for these keys, typed as the columns; 400 for anything else."""
     try:
@@ -58,18 +64,22 @@ def _typed(key, value):
         return parsed.astimezone(UTC)
     if python_type is int and (type(value) is not int or abs(value) >= 2**63):
         raise ValueError("not an integer")
+    if python_type is float and (type(value) not in (int, float) or not math.isfinite(value)):
+        raise ValueError("not a finite number")
     return value
 
 
 def paginate(query: Select, keys: list, limit: int, cursor: str | None, descending: bool = False,
              values=None) -> Page:
-    """Run a keyset-paginated query ordered by keys (together unique); values(item) gives an item's keys."""
+    """Run a keyset-paginated query ordered by keys (together unique); values(item) gives an item's keys.
+    A query of one entity or column gives its objects; a query of several columns gives rows."""
     if cursor:
         after = tuple_(*keys) < tuple_(*_decode(keys, cursor)) if descending else \
             tuple_(*keys) > tuple_(*_decode(keys, cursor))
         query = query.where(after)
     order = [key.desc() if descending else key.asc() for key in keys]
-    rows = db.session.scalars(query.order_by(*order).limit(limit + 1)).all()
+    result = db.session.execute(query.order_by(*order).limit(limit + 1))
+    rows = (result.scalars() if len(query.column_descriptions) == 1 else result).all()
     if len(rows) <= limit:
         return Page(list(rows), None)
     last = rows[limit - 1]

@@ -2,13 +2,13 @@
 from flask import make_response
 
 from challenges.api import limits
+from challenges.arrival import received_at
 from challenges.api.blueprint import Blueprint, no_body
 from challenges.api.conditional import if_match
 from challenges.api.guards import guard, load
 from challenges.api.idempotent import idempotent
 from challenges.api.uploads import file_body, form_and_file, multipart_to
 from challenges.auth import authenticated, current_user, login_required
-from challenges.hooks import received_at
 from challenges.schemas.common import PageArgs, ReasonIn, page_of
 from challenges.schemas.scoring import PredictionsForm
 from challenges.schemas.submissions import SubmissionIn, SubmissionOut, SubmissionPatch

@@ -9,7 +9,7 @@ from challenges.models.events import EVENT_TYPES, Delivery, DeliveryStatus, Even
 from challenges.models.notifications import EmailStatus, Notification
 from challenges.models.challenges import Challenge, ChallengeTag, Evaluation, Phase, Prize, Status
 from challenges.models.judging import Assignment, ConflictOfInterest, Criterion, Review
-from challenges.models.scoring import AnswerKey, EvaluationStatus, Prediction
+from challenges.models.scoring import AnswerKey, Board, BoardEntry, EvaluationStatus, Prediction
 from challenges.models.teams import Invitation, InvitationStatus, Team, TeamMember
 from challenges.models.moderation import CaseStatus, Flag, Moderation, ModerationCase, ObjectType
 from challenges.models.organisations import Membership, Organisation, Role
@@ -24,7 +24,8 @@ __all__ = [
     "Attachment",
     "Announcement", "AnnouncementKind", "Delivery", "DeliveryStatus", "EVENT_TYPES", "EmailStatus", "Event",
     "Notification", "Question", "Webhook",
-    "AnswerKey", "Assignment", "ConflictOfInterest", "Criterion", "EvaluationStatus", "Prediction", "Review",
+    "AnswerKey", "Assignment", "Board", "BoardEntry", "ConflictOfInterest", "Criterion", "EvaluationStatus",
+    "Prediction", "Review",
     "AuditEntry", "Award", "AwardStatus", "Challenge", "ChallengeTag", "Evaluation", "IdempotencyRecord", "Membership",
     "Organisation", "Participation", "Phase", "Prize", "Revision", "Role", "Status", "Submission",
     "SubmissionStatus", "Token", "User",

@@ -1,10 +1,11 @@
-"""Scored challenges: the hidden answer key and the predictions aligned to it."""
+"""Scored challenges: the hidden answer key, the predictions aligned to it, and the boards' standings."""
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Float, ForeignKey, LargeBinary, String
+from sqlalchemy import Float, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
+from challenges.dbtypes import enum_type
 from challenges.extensions import db
 
 
@@ -43,3 +44,33 @@ class Prediction(db.Model):
     file_sha256: Mapped[str] = mapped_column(String(64))
     rows: Mapped[int]
     data: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+
+
+class Board(StrEnum):
+    """The two leaderboards of a scored challenge."""
+
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class BoardEntry(db.Model):
+    """An entrant's standing on one board: the submission that counts for them, or nulls while none does.
+
+    Derived from the submissions (services.boards keeps it in step, in the same transaction). It has no
+    foreign keys on purpose: the row is written while other transactions may hold the challenge or a
+    submission FOR UPDATE and wait for this row, and a foreign-key check would then deadlock with them."""
+
+    __table_args__ = (
+        Index("ix_board_entry_rank", "challenge_id", "board", "rank_key", "submitted_at", "submission_id"),
+        Index("ix_board_entry_submission", "submission_id"),
+    )
+
+    challenge_id: Mapped[int] = mapped_column(primary_key=True)
+    entrant: Mapped[str] = mapped_column(String(24), primary_key=True)  # "user:<id>" or "team:<id>"
+    board: Mapped[Board] = mapped_column(enum_type(Board), primary_key=True)
+    team_id: Mapped[int | None]
+    participant_id: Mapped[int | None]  # the author of the counted submission
+    submission_id: Mapped[int | None]
+    score: Mapped[float | None] = mapped_column(Float)
+    rank_key: Mapped[float | None] = mapped_column(Float)  # the score, negated when higher is better: best first
+    submitted_at: Mapped[datetime | None]

@@ -67,16 +67,20 @@ def ident(**kwargs) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_INT), **kwargs)
 
 
+class UTCDateTime(fields.AwareDateTime):
+    """An ISO 8601 timestamp with an offset, loaded as UTC, the zone every time is kept and shown in."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        loaded = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return loaded.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Out of range once converted to UTC.") from None
+
+
 def when(**kwargs) -> fields.AwareDateTime:
-    """An ISO 8601 timestamp with an offset; naive input is rejected."""
-    return fields.AwareDateTime(format="iso", validate=_in_utc_range, **kwargs)
-
-
-def _in_utc_range(value) -> None:
-    try:
-        value.astimezone(UTC)
-    except OverflowError:
-        raise ValidationError("Out of range once converted to UTC.") from None
+    """An ISO 8601 timestamp with an offset, in UTC once loaded; naive input is rejected."""
+    return UTCDateTime(format="iso", **kwargs)
 
 
 class StrictFloat(fields.Float):

@@ -2,18 +2,19 @@
 import statistics
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, literal, select, tuple_
 
 from challenges import pagination
 from challenges.errors import Conflict, Unauthorized
 from challenges.extensions import db
 from challenges.models import (
-    Challenge, Evaluation, EvaluationStatus, Moderation, Phase, Review, Status, Submission, SubmissionStatus, User,
+    Board, BoardEntry, Challenge, Evaluation, Moderation, Phase, Review, Status, Submission, SubmissionStatus, Team,
+    User,
 )
-from challenges.services import challenges, policy, scoring
+from challenges.services import challenges, policy
 
 DIGITS = 9  # scores are compared to this precision: beyond it, differences are floating-point noise
+RANK_ORDER = [BoardEntry.rank_key, BoardEntry.submitted_at, BoardEntry.submission_id]  # best first, then earliest
 
 
 @dataclass
@@ -40,7 +41,7 @@ def board(actor: User | None, challenge_id: int, *, board: str, limit: int, curs
             raise Unauthorized("Sign in: the leaderboard of a judged challenge is for its organisation's members.")
         policy.require_member(actor, challenge.organisation_id)
         return pagination.paginate_computed(ranking(challenge), limit, cursor, "judged-leaderboard")
-    return pagination.paginate_computed(scored_board(actor, challenge, board), limit, cursor, f"{board}-leaderboard")
+    return scored_board(actor, challenge, Board(board), limit, cursor)
 
 
 def ranking(challenge: Challenge) -> list[Standing]:
@@ -89,49 +90,42 @@ def standing_of(challenge: Challenge, submission_id: int) -> tuple[int | None, f
         board = ranking(challenge)
         found = next((s for s in board if s.submission.id == submission_id), None)
         return (found.rank, found.score) if found else (None, None)
-    found = next((e for e in scored_ranking(challenge, "private") if e["submission_id"] == submission_id), None)
-    return (found["rank"], found["score"]) if found else (None, None)
+    entry = db.session.scalar(select(BoardEntry).where(
+        _ranked(challenge.id, Board.PRIVATE), BoardEntry.submission_id == submission_id))
+    return (_rank(entry), entry.score) if entry else (None, None)
 
 
-def scored_board(actor: User | None, challenge: Challenge, board: str) -> list[dict]:
-    """Best public score per participant; or, on the private board, the best of their counted submissions."""
-    if board == "private":
+def scored_board(actor: User | None, challenge: Challenge, board: Board, limit: int,
+                 cursor: str | None) -> pagination.Page:
+    """Best public score per entrant; or, on the private board, the best of their counted submissions."""
+    if board is Board.PRIVATE:
         _require_private_visible(actor, challenge)
-    return scored_ranking(challenge, board)
+    ranked = _ranked(challenge.id, board)
+    # The entries before the cursor are counted in the page's own statement, on the board's index.
+    ahead = select(func.count()).select_from(BoardEntry).where(
+        ranked, tuple_(*RANK_ORDER) <= tuple_(*pagination.position(RANK_ORDER, cursor))).scalar_subquery() \
+        if cursor else literal(0)
+    query = select(*RANK_ORDER, BoardEntry.score, BoardEntry.participant_id, User.display_name, BoardEntry.team_id,
+                   Team.name.label("team_name"), ahead.label("ahead")) \
+        .join(User, User.id == BoardEntry.participant_id).outerjoin(Team, Team.id == BoardEntry.team_id).where(ranked)
+    page = pagination.paginate(query, RANK_ORDER, limit, cursor)
+    page.items = [{"rank": row.ahead + n, "participant": {"id": row.participant_id, "display_name": row.display_name},
+                   "team": {"id": row.team_id, "name": row.team_name} if row.team_id else None,
+                   "submission_id": row.submission_id, "score": row.score, "submitted_at": row.submitted_at}
+                  for n, row in enumerate(page.items, start=1)]
+    return page
 
 
-def scored_ranking(challenge: Challenge, board: str) -> list[dict]:
-    """The public or private ranking of a scored challenge, whoever asks."""
-    rows = db.session.scalars(select(Submission).options(
-        selectinload(Submission.participant), selectinload(Submission.team)).where(
-        Submission.challenge_id == challenge.id, Submission.status == SubmissionStatus.SUBMITTED,
-        Submission.evaluation_status == EvaluationStatus.SCORED, Submission.moderation == Moderation.VISIBLE)).all()
-    better = scoring.metric_of(challenge).higher_is_better
-    by_participant: dict[tuple, list[Submission]] = {}
-    for submission in rows:  # a team is one entrant
-        entrant = ("team", submission.team_id) if submission.team_id else ("user", submission.participant_id)
-        by_participant.setdefault(entrant, []).append(submission)
-    score_of = (lambda s: s.private_score) if board == "private" else (lambda s: s.public_score)
-    limit = challenge.scoring["final_selection_limit"]
-    best = []
-    for entries in by_participant.values():
-        counted = _counted(entries, better, limit) if board == "private" else entries
-        best.append(min(counted, key=lambda s: _order(score_of(s), better, s)))
-    best.sort(key=lambda s: _order(score_of(s), better, s))
-    return [{"rank": rank, "participant": s.participant, "team": s.team, "submission_id": s.id, "score": score_of(s),
-             "submitted_at": s.submitted_at} for rank, s in enumerate(best, start=1)]
+def _ranked(challenge_id: int, board: Board):
+    """The condition selecting the entrants ranked on a board (those with a counted submission)."""
+    return (BoardEntry.challenge_id == challenge_id) & (BoardEntry.board == board) & BoardEntry.rank_key.is_not(None)
 
 
-def _order(score: float, higher_is_better: bool, submission: Submission) -> tuple:
-    """Best score first; ties go to the earliest submission."""
-    return (-score if higher_is_better else score, submission.submitted_at, submission.id)
-
-
-def _counted(entries: list[Submission], higher_is_better: bool, limit: int) -> list[Submission]:
-    """The participant's selection, or their best public submissions up to the limit when they chose none."""
-    selected = [s for s in entries if s.selected]
-    by_public = sorted(selected or entries, key=lambda s: _order(s.public_score, higher_is_better, s))
-    return by_public[:limit]  # never more than the limit, whatever was selected
+def _rank(entry: BoardEntry) -> int:
+    """One more than the entries ahead of it, counted on the board's index (no submission is read)."""
+    ahead = tuple_(*RANK_ORDER) < tuple_(*[literal(getattr(entry, key.key), key.type) for key in RANK_ORDER])
+    return 1 + db.session.scalar(select(func.count()).select_from(BoardEntry).where(
+        _ranked(entry.challenge_id, entry.board), ahead))
 
 
 def _require_private_visible(actor: User | None, challenge: Challenge) -> None:

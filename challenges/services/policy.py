@@ -1,9 +1,13 @@
 """Who may do what: deny by default; what a caller may not see is NotFound."""
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from challenges.errors import Forbidden, NotFound
 from challenges.extensions import db
 from challenges.models import Challenge, Membership, Moderation, Role, Status, User
 
 MANAGING = (Role.OWNER, Role.MANAGER)
+ROLES = "roles"  # the session's memo of (organisation id, user id) -> role
 
 
 def role(actor: User | None, organisation_id: int) -> Role | None:
@@ -12,8 +16,19 @@ def role(actor: User | None, organisation_id: int) -> Role | None:
         return None
     if actor.is_admin:
         return Role.OWNER
-    membership = db.session.get(Membership, (organisation_id, actor.id))
-    return membership.role if membership else None
+    roles = db.session.info.setdefault(ROLES, {})
+    if (organisation_id, actor.id) not in roles:  # the identity map remembers members, this also non-members
+        membership = db.session.get(Membership, (organisation_id, actor.id))
+        roles[organisation_id, actor.id] = membership.role if membership else None
+    return roles[organisation_id, actor.id]
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_roles(session: Session, *_) -> None:
+    """Roles are remembered only until the session writes or ends its transaction: a membership may change then."""
+    session.info.pop(ROLES, None)
 
 
 def is_member(actor: User | None, organisation_id: int) -> bool:

@@ -12,7 +12,7 @@ from challenges.extensions import db
 from challenges.models import (
     AnswerKey, Challenge, Evaluation, EvaluationStatus, Phase, Prediction, Submission, SubmissionStatus, User,
 )
-from challenges.services import answer_files, audit, challenges, submissions
+from challenges.services import answer_files, audit, boards, challenges, submissions
 from challenges.services.metrics import METRICS, Metric
 
 log = logging.getLogger(__name__)
@@ -160,6 +160,7 @@ def select_final(actor: User, challenge_id: int, submission_ids: list[int]) -> l
     db.session.execute(update(Submission).where(submissions.entrant_filter(actor.id, challenge.id, team_id))
                        .values(selected=Submission.id.in_(wanted) if wanted else False)
                        .execution_options(synchronize_session=False))
+    boards.changed(challenge.id, boards.entrant(actor.id, team_id))
     audit.record(actor, "selection.made", challenge, challenge.organisation_id, submission_ids=wanted)
     db.session.commit()
     return wanted

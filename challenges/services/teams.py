@@ -9,7 +9,7 @@ from challenges.extensions import db
 from challenges.models import (
     Challenge, Invitation, InvitationStatus, Phase, Submission, Team, TeamMember, User,
 )
-from challenges.services import accounts, audit, challenges, notifications, policy, submissions
+from challenges.services import accounts, audit, boards, challenges, notifications, policy, submissions
 
 
 def _require_teams(challenge: Challenge) -> None:
@@ -59,6 +59,7 @@ def _join(team: Team, user: User) -> None:
     db.session.execute(update(Submission).where(
         submissions.entrant_filter(user.id, team.challenge_id, None)).values(team_id=team.id)
         .execution_options(synchronize_session=False))
+    boards.changed(team.challenge_id, boards.entrant(user.id), boards.entrant(team_id=team.id))
     _reset_selection(team.id)
     team.weights = None
     db.session.expire(team, ["members"])
@@ -220,6 +221,7 @@ def remove_member(actor: User, team_id: int, user_id: int) -> None:
     # over a limit when a team shrinks or dissolves.
     db.session.execute(update(Submission).where(Submission.team_id == team.id, Submission.participant_id == user_id)
                        .values(team_id=None).execution_options(synchronize_session=False))
+    boards.changed(team.challenge_id, boards.entrant(user_id), boards.entrant(team_id=team.id))
     db.session.flush()
     db.session.expire(team, ["members"])
     action = "team.left" if user_id == actor.id else "team.member_removed"
@@ -264,6 +266,7 @@ def _absorb(survivor: Team, absorbed: Team) -> None:
         db.session.execute(update(model).where(model.team_id == absorbed.id).values(team_id=survivor.id)
                            .execution_options(synchronize_session=False))
     _reset_selection(survivor.id)
+    boards.changed(survivor.challenge_id, boards.entrant(team_id=survivor.id), boards.entrant(team_id=absorbed.id))
     survivor.weights, survivor.merge_target_id = None, None
     db.session.expunge(absorbed)  # its members moved: the ORM must not delete them along with it
     db.session.execute(sql_delete(Team).where(Team.id == absorbed.id))
