@@ -5,6 +5,8 @@ from contextlib import contextmanager
 from datetime import timedelta
 from types import SimpleNamespace
 
+from sqlalchemy import event
+
 from challenges import clock
 from challenges.extensions import db
 from challenges.models import (
@@ -147,3 +149,20 @@ def count(model) -> int:
     """How many rows a table holds."""
     with _session() as session:
         return session.query(model).count()
+
+
+@contextmanager
+def statements_sent(app):
+    """The SQL statements sent to the database inside the block."""
+    sent = []
+
+    def record(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

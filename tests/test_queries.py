@@ -1,27 +1,10 @@
 """Lists cost a fixed number of queries, whatever the page size (no N+1)."""
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
-from challenges.extensions import db
-from tests.factories import auth_headers, make_award, make_challenge, make_organisation, make_submission, make_user
-
-
-@contextmanager
-def counted(app):
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.factories import (
+    auth_headers, make_award, make_challenge, make_organisation, make_submission, make_user, statements_sent,
+)
 
 
 @pytest.fixture
@@ -53,7 +36,7 @@ def test_owner_lists_with_constant_query_count(app, client, busy, path):
     url = path.format(challenge=challenge.id, organisation=organisation.id)
     counts = []
     for limit in (1, 100):
-        with counted(app) as statements:
+        with statements_sent(app) as statements:
             response = client.get(f"{url}?limit={limit}", headers=auth_headers(owner))
         assert response.status_code == 200
         counts.append(len(statements))

@@ -3,17 +3,16 @@ size."""
 import base64
 import json
 import time
-from contextlib import contextmanager
 from functools import partial
 
 import pytest
 import requests
-from sqlalchemy import event, select as sql_select
+from sqlalchemy import select as sql_select
 
 from challenges.extensions import db
 from challenges.models import BoardEntry, EvaluationStatus, Moderation, Prediction, Submission
 from challenges.services import boards, scoring
-from tests.factories import auth_headers, make_submission, make_user
+from tests.factories import auth_headers, make_submission, make_user, statements_sent
 from tests.test_scoring import (  # noqa: F401  (world is a fixture)
     API, board, labels, ranking, scored, select, submitted, upload_unclosed, world,
 )
@@ -56,23 +55,6 @@ def rebuilt_rows(app, challenge_id: int) -> list[tuple]:
         boards.rebuild(challenge_id)
         db.session.commit()
     return stored_rows(app, challenge_id)
-
-
-@contextmanager
-def statements(app):
-    """The SQL statements sent inside the block."""
-    sent = []
-
-    def record(conn, cursor, statement, *args):
-        sent.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_participant_withdraws_best_submission_board_shows_next_best(client, world):
@@ -194,9 +176,9 @@ def test_anonymous_reads_board_with_statements_that_do_not_grow_with_submissions
         challenge = scored(client, world)
         _scored_entrants(app, challenge, size)
         url = f"{API}/challenges/{challenge.id}/leaderboard"
-        with statements(app) as first_sent:
+        with statements_sent(app) as first_sent:
             first = client.get(url, query_string={"limit": 20})
-        with statements(app) as deep_sent:
+        with statements_sent(app) as deep_sent:
             deep = client.get(url, query_string={"limit": 20, "cursor": first.json["next_cursor"]})
         assert [e["rank"] for e in first.json["items"] + deep.json["items"]] == list(range(1, 41))[:size]
         assert [e["score"] for e in deep.json["items"]][:1] == [pytest.approx((size - 21) / size)]
