@@ -5,7 +5,7 @@ from flask import Flask
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from challenges import errors
+from challenges import errors, read_cache  # noqa: F401 (read_cache: its commit listeners)
 from challenges.api import register_blueprints
 from challenges.api.conditional import add_etag
 from challenges.extensions import api, db, limiter, migrate

@@ -1,4 +1,4 @@
-"""Command-line tasks: create-admin, seed-demo, worker, score-pending and relay."""
+"""Command-line tasks: create-admin, seed-demo, worker, score-pending, relay and sweep-storage."""
 import sys
 from datetime import timedelta
 
@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from challenges.errors import Conflict
 from challenges.services import accounts
 
 
@@ -22,7 +23,10 @@ def create_admin(email: str, password_stdin: bool, display_name: str) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 10:
         raise click.UsageError("The password needs at least 10 characters.")
-    user = accounts.make_admin(email, password, display_name)
+    try:
+        user = accounts.make_admin(email, password, display_name)
+    except Conflict as refusal:
+        raise click.ClickException(refusal.detail) from None
     click.echo(f"Platform admin {user.email} (id {user.id}) is ready.")
 
 
@@ -47,6 +51,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(score_pending)
     app.cli.add_command(relay)
+    app.cli.add_command(sweep_storage)
 
 
 @click.command("worker")
@@ -92,3 +97,12 @@ def relay() -> None:
 
     outbox.relay()
     click.echo("Relayed what was due.")
+
+
+@click.command("sweep-storage")
+@with_appcontext
+def sweep_storage() -> None:
+    """Delete the stored files that no attachment, answer key or prediction names any more."""
+    from challenges.services import attachments
+
+    click.echo(f"{attachments.sweep_store()} unreferenced file(s) deleted from the store.")

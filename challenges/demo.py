@@ -61,7 +61,7 @@ def _create() -> None:
                                         description="Water problems, solved in the open.",
                                         website="https://water.example")
     for email, _, role in PEOPLE[1:3]:
-        organisations.set_member(owner, organisation.id, people[email].id, role)
+        organisations.set_member(owner, organisation.id, people[email].id, role, email=email)
     participants = [people[email] for email, _, role in PEOPLE if role is None]
     for title, phase, summary, tags in CHALLENGES:
         challenge = challenges.create(

@@ -1,4 +1,5 @@
 """Background jobs: on an RQ worker when REDIS_URL is set, otherwise in this process once the response is sent."""
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -12,6 +13,10 @@ from rq import Queue, SimpleWorker
 from challenges.extensions import db
 
 QUEUE = "challenges"
+QUEUED_MARK_SECONDS = 60
+PERIODIC = {  # jobs the workers run on a schedule -> the setting of their period in seconds (0: never)
+    "challenges.services.attachments.sweep_store": "STORAGE_SWEEP_INTERVAL_SECONDS",
+}
 log = logging.getLogger(__name__)
 
 
@@ -43,8 +48,35 @@ def enqueue(job: Callable, *args) -> None:
 def after_commit(job: Callable) -> None:
     """Schedule job() from a commit hook: on the worker, or after the response; outside a request the
     work waits for the next relay (`flask relay`, a worker's start, or the next request)."""
-    if current_app.config.get("REDIS_URL") or has_request_context():
+    if url := current_app.config.get("REDIS_URL"):
+        _enqueue_once(url, job)
+    elif has_request_context():
         enqueue(job)
+
+
+def _queued_key(path: str) -> str:
+    return f"{QUEUE}:queued:{path}"
+
+
+def _enqueue_once(url: str, job: Callable) -> None:
+    """Queue job() unless a run of it waits in the queue already: that run, once started, sees this commit too."""
+    path = f"{job.__module__}.{job.__qualname__}"
+    queue = _queue(url)
+    marked = False
+    try:  # the mark lapses after QUEUED_MARK_SECONDS, so a run lost with a dead worker is queued again
+        if marked := queue.connection.set(_queued_key(path), 1, nx=True, ex=QUEUED_MARK_SECONDS):
+            queue.enqueue(run_queued, path, job_timeout=600)
+    except RedisError:  # the change is committed; the next commit, `flask relay` or a worker's start catches up
+        log.exception("could not queue %s", path)
+        if marked:
+            with contextlib.suppress(RedisError):  # no run waits: let the next commit queue one
+                queue.connection.delete(_queued_key(path))
+
+
+def run_queued(path: str) -> None:
+    """Run a job queued once for many commits; from now on a new commit queues the next run."""
+    _queue(current_app.config["REDIS_URL"]).connection.delete(_queued_key(path))
+    run(path)
 
 
 def enqueue_in(seconds: float, job: Callable, *args) -> None:
@@ -81,6 +113,23 @@ def run(path: str, *args) -> None:
 
 
 def work(burst: bool = False) -> None:
-    """Process jobs from Redis in this process (the app context must be pushed)."""
+    """Process jobs from Redis in this process (the app context must be pushed), the periodic ones included."""
     connection = Redis.from_url(current_app.config["REDIS_URL"])
-    SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection).work(burst=burst, with_scheduler=True)
+    queue = Queue(QUEUE, connection=connection)
+    for path, setting in PERIODIC.items():
+        if current_app.config[setting] > 0:
+            queue.enqueue(run, f"{__name__}.periodic", path, job_timeout=600)
+    SimpleWorker([queue], connection=connection).work(burst=burst, with_scheduler=True)
+
+
+def periodic(path: str) -> None:
+    """Run a periodic job, unless a worker ran it within its period, and plan its next turn."""
+    seconds = current_app.config[PERIODIC[path]]
+    queue = _queue(current_app.config["REDIS_URL"])
+    # Each worker starts a chain of turns as it starts. A turn that finds the job ran within the period ends its
+    # chain, so one chain goes on however many workers run. The mark lasts 90% of the period, so that the
+    # chain's own next turn finds it gone even if the clocks of Redis and the scheduler differ a little.
+    if seconds <= 0 or not queue.connection.set(f"{QUEUE}:ran:{path}", 1, nx=True, px=seconds * 900):
+        return
+    queue.enqueue_in(timedelta(seconds=seconds), run, f"{__name__}.periodic", path, job_timeout=600)
+    run(path)

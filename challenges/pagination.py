@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, literal, tuple_
+from sqlalchemy import BigInteger, Select, SmallInteger, literal, tuple_
 
 from challenges.errors import BadRequest
 from challenges.extensions import db
@@ -35,6 +35,7 @@ def _plain(value):
 
 
 MAX_CURSOR_LENGTH = 1000
+INTEGER_BITS = ((BigInteger, 64), (SmallInteger, 16))  # PostgreSQL's sizes; any other integer column has 32 bits
 
 
 def position(keys: list, cursor: str) -> list:
@@ -56,17 +57,24 @@ def _decode(keys: list, cursor: str) -> list:
 
 
 def _typed(key, value):
+    """A cursor's value for a key, checked to fit the key's column as PostgreSQL types it (SQLite would take
+    anything, PostgreSQL fails on a value out of range); ValueError otherwise."""
     python_type = key.type.python_type
     if python_type is datetime:
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError("naive datetime in cursor")
-        return parsed.astimezone(UTC)
-    if python_type is int and (type(value) is not int or abs(value) >= 2**63):
-        raise ValueError("not an integer")
-    if python_type is float and (type(value) not in (int, float) or not math.isfinite(value)):
-        raise ValueError("not a finite number")
-    return value
+        return parsed.astimezone(UTC)  # OverflowError beyond the years 1 to 9999
+    if python_type is int:
+        bits = next((bits for kind, bits in INTEGER_BITS if isinstance(key.type, kind)), 32)
+        if type(value) is not int or not -2 ** (bits - 1) <= value < 2 ** (bits - 1):
+            raise ValueError("not an integer of the column's size")
+        return value
+    if python_type is float:
+        if type(value) not in (int, float) or not math.isfinite(number := float(value)):  # float() may overflow
+            raise ValueError("not a finite number")
+        return number
+    raise ValueError("no cursor holds this kind of value")
 
 
 def paginate(query: Select, keys: list, limit: int, cursor: str | None, descending: bool = False,

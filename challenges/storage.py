@@ -1,6 +1,9 @@
 """Where files live, by SHA-256: a local folder by default, S3-compatible storage when STORAGE_URL is s3://."""
 import os
+import re
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import parse_qs, urlsplit
@@ -8,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 from flask import current_app
 
 CHUNK = 1024 * 1024
+NAME = re.compile(r"[0-9a-f]{64}")  # a stored file's name: its SHA-256
 
 
 class MissingFile(Exception):
@@ -29,10 +33,13 @@ class LocalStorage:
         if target.exists():
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as temporary:
-            while chunk := stream.read(CHUNK):
-                temporary.write(chunk)
-        os.replace(temporary.name, target)  # atomic: a reader never sees half a file
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".", delete=False) as temporary:
+            try:
+                shutil.copyfileobj(stream, temporary, CHUNK)
+                temporary.close()
+                os.replace(temporary.name, target)  # atomic: a reader never sees half a file
+            finally:
+                Path(temporary.name).unlink(missing_ok=True)  # what a failed write left behind
 
     def open(self, sha256: str) -> BinaryIO:
         """The stored bytes, to be read in chunks."""
@@ -40,6 +47,17 @@ class LocalStorage:
             return self._path(sha256).open("rb")
         except FileNotFoundError:
             raise MissingFile(sha256) from None
+
+    def names(self) -> Iterator[str]:
+        """The SHA-256 of every stored file."""
+        for folder in sorted(self.root.glob("??")):
+            for name in sorted(os.listdir(folder)) if folder.is_dir() else ():
+                if NAME.fullmatch(name):
+                    yield name
+
+    def remove(self, sha256: str) -> None:
+        """Delete a stored file, if it is there."""
+        self._path(sha256).unlink(missing_ok=True)
 
 
 class S3Storage:
@@ -66,6 +84,19 @@ class S3Storage:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(sha256))["Body"]
         except self.client.exceptions.NoSuchKey:
             raise MissingFile(sha256) from None
+
+    def names(self) -> Iterator[str]:
+        """The SHA-256 of every stored object under the prefix."""
+        start = f"{self.prefix}/" if self.prefix else ""
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
+            for item in page.get("Contents", ()):
+                name = item["Key"][len(start):]
+                if NAME.fullmatch(name):
+                    yield name
+
+    def remove(self, sha256: str) -> None:
+        """Delete a stored object, if it is there."""
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(sha256))
 
 
 def storage() -> LocalStorage | S3Storage:

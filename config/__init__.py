@@ -23,18 +23,32 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL")
+    # Anonymous reads of public challenges, cached in Redis (READ_CACHE_URL, by default REDIS_URL) for at most
+    # READ_CACHE_SECONDS, dropped at every change; 0 switches the cache off.
+    READ_CACHE_URL = os.environ.get("READ_CACHE_URL", REDIS_URL)
+    READ_CACHE_SECONDS = int(os.environ.get("READ_CACHE_SECONDS", "60"))
+    READ_CACHE_PREFIX = os.environ.get("READ_CACHE_PREFIX", "challenges:read-cache")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     TOKEN_TTL = int(os.environ.get("TOKEN_TTL", str(7 * 24 * 3600)))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
     MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", str(100 * 1024 * 1024)))  # answer keys, predictions
+    # Memory each worker may give to answer keys kept decompressed for checking and scoring predictions (0: none).
+    ANSWER_KEY_CACHE_BYTES = int(os.environ.get("ANSWER_KEY_CACHE_BYTES", str(256 * 1024 * 1024)))
     # Attachments: per-file limit, allowed types (judged from the content), and where files live.
     MAX_ATTACHMENT_BYTES = int(os.environ.get("MAX_ATTACHMENT_BYTES", str(50 * 1024 * 1024)))
     ATTACHMENT_TYPES = os.environ.get("ATTACHMENT_TYPES", "pdf,png,jpeg,zip,csv,txt,md")
     STORAGE_URL = os.environ.get("STORAGE_URL", f"file://{ROOT / 'instance' / 'files'}")
+    # What one user's attachments may take in all (0 or empty: no limit), and how often the worker deletes the
+    # stored files nothing names any more (0: never; `flask sweep-storage` does it at any time).
+    MAX_USER_STORAGE_BYTES = int(os.environ.get("MAX_USER_STORAGE_BYTES", str(1024 ** 3)).strip() or "0")
+    STORAGE_SWEEP_INTERVAL_SECONDS = int(os.environ.get("STORAGE_SWEEP_INTERVAL_SECONDS", "3600").strip() or "0")
     # Webhooks and email.
     WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "10"))
     WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
     WEBHOOKS_ALLOW_PRIVATE = os.environ.get("WEBHOOKS_ALLOW_PRIVATE", "0") == "1"
+    WEBHOOKS_PER_ORGANISATION = int(os.environ.get("WEBHOOKS_PER_ORGANISATION", "20"))
+    # Attempts per destination address and window (Flask-Limiter syntax); the rest wait for the next window.
+    WEBHOOK_DELIVERIES_PER_HOST = os.environ.get("WEBHOOK_DELIVERIES_PER_HOST", "600/minute")
     SMTP_URL = os.environ.get("SMTP_URL")  # smtp://host:port, smtps://, smtp+starttls://; user:password@ optional
     SMTP_FROM = os.environ.get("SMTP_FROM", "challenges <no-reply@localhost>")
     EMAIL_MAX_ATTEMPTS = int(os.environ.get("EMAIL_MAX_ATTEMPTS", "8"))
@@ -63,6 +77,7 @@ class Config:
     RATELIMIT_SIGN_IN = os.environ.get("RATELIMIT_SIGN_IN", "10/minute")
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5/minute")
     RATELIMIT_SUBMIT = os.environ.get("RATELIMIT_SUBMIT", "30/minute")
+    RATELIMIT_INVITE = os.environ.get("RATELIMIT_INVITE", "20/hour")  # team invitations and member additions, shared
     # Failed sign-ins: per account and address, then per account from addresses it never signed in from.
     SIGN_IN_ATTEMPTS_PER_ADDRESS = os.environ.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "5/15 minutes")
     SIGN_IN_ATTEMPTS_PER_ACCOUNT = os.environ.get("SIGN_IN_ATTEMPTS_PER_ACCOUNT", "20/hour")
@@ -100,6 +115,7 @@ class TestConfig(Config):
     PASSWORD_MEMORY_COST = 8
     PASSWORD_PARALLELISM = 1
     RATELIMIT_ENABLED = False  # the rate-limit tests switch them on in an app of their own
+    STORAGE_SWEEP_INTERVAL_SECONDS = 0  # workers in tests sweep no store; the sweep tests schedule it themselves
     RATELIMIT_STORAGE_URI = "memory://"
 
 

@@ -1,6 +1,7 @@
 """Fixtures: one app and schema per run, an empty database and the real clock for every test."""
 import os
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -8,12 +9,13 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from challenges import clock, create_app
+from challenges import clock, create_app, read_cache
 from challenges.extensions import db
 from config import TestConfig, database_url
 from tests import factories
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
 def pytest_report_header(config):
@@ -37,6 +39,9 @@ def app(tmp_path_factory):
     class Settings(TestConfig):
         SQLALCHEMY_DATABASE_URI = database_url(POSTGRES_URL) if POSTGRES_URL else f"sqlite:///{sqlite_path}"
         STORAGE_URL = f"file://{files}"
+        # With Redis, every test's anonymous reads go through the read cache: a change it misses fails them.
+        READ_CACHE_URL = REDIS_URL
+        READ_CACHE_PREFIX = f"test-read-cache:{uuid.uuid4().hex}"
 
     app = create_app(Settings)
     with app.app_context():
@@ -53,6 +58,7 @@ def _clean(app):
     yield
     clock.set_source(None)
     with app.app_context():
+        read_cache.drop_all()  # the tables are emptied below, behind the session's back
         tables = [f'"{table.name}"' for table in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as connection:  # DELETE beats TRUNCATE on tables this small
             for table in tables:

@@ -1,5 +1,12 @@
 """Registration, sign-in, tokens and the signed-in user."""
-from challenges.models import User
+import hashlib
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from challenges import clock
+from challenges.extensions import db
+from challenges.models import Token, User
 from tests.factories import auth_headers, count, make_organisation, make_user
 
 
@@ -85,3 +92,53 @@ def test_member_reads_me_with_memberships(client):
 def test_anonymous_reads_public_endpoint_with_bad_token_gets_401(client):
     response = client.get("/api/v1/challenges", headers={"Authorization": "Bearer forged"})
     assert response.status_code == 401
+
+
+# Suspension
+
+
+def _suspend(client, admin, user, method="post"):
+    response = getattr(client, method)(f"/api/v1/admin/users/{user.id}/suspend", headers=auth_headers(admin),
+                                       json={"reason": "Spam"} if method == "post" else None)
+    assert response.status_code == (200 if method == "post" else 204), response.json
+    return response
+
+
+def _revoked(app, user) -> list:
+    with app.app_context():
+        return [token.revoked_at for token in db.session.scalars(select(Token).where(Token.user_id == user.id))]
+
+
+def test_admin_suspends_user_and_every_token_is_revoked_for_good(app, client):
+    admin, user = make_user(is_admin=True), make_user()
+    second = client.post("/api/v1/tokens", json={"email": user.email, "password": user.password}).json["token"]
+    _suspend(client, admin, user)
+    assert all(_revoked(app, user)) and len(_revoked(app, user)) == 2
+    _suspend(client, admin, user, "delete")
+    for header in (auth_headers(user), {"Authorization": f"Bearer {second}"}):
+        response = client.get("/api/v1/me", headers=header)
+        assert (response.status_code, response.json["status"]) == (401, 401)
+    fresh = client.post("/api/v1/tokens", json={"email": user.email, "password": user.password})
+    assert fresh.status_code == 201
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh.json['token']}"})
+    assert (me.status_code, me.json["id"]) == (200, user.id)
+
+
+def test_admin_lifts_suspension_and_a_token_issued_while_it_took_hold_dies_too(app, client):
+    admin, user = make_user(is_admin=True), make_user()
+    _suspend(client, admin, user)
+    with app.app_context():  # a sign-in that checked the account just before the suspension was committed
+        raw = "issued-in-the-race"
+        db.session.add(Token(user_id=user.id, token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+                             created_at=clock.now(), expires_at=clock.now() + timedelta(days=1)))
+        db.session.commit()
+    _suspend(client, admin, user, "delete")
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
+    assert all(_revoked(app, user))
+
+
+def test_admin_lifts_suspension_of_unsuspended_user_and_their_tokens_live_on(app, client):
+    admin, user = make_user(is_admin=True), make_user()
+    _suspend(client, admin, user, "delete")
+    assert client.get("/api/v1/me", headers=auth_headers(user)).status_code == 200
+    assert _revoked(app, user) == [None]

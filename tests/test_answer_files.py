@@ -67,7 +67,7 @@ def test_metrics_directions_and_kinds_are_declared():
         "mae": (False, "any", "any", False),
         "rmse": (False, "any", "any", False),
         "log_loss": (False, "binary", "probability", False),
-        "roc_auc": (True, "binary", "any", True),
+        "roc_auc": (True, "binary", "score", True),
     }
     assert all(metric.name == name for name, metric in METRICS.items())
 
@@ -141,6 +141,8 @@ def test_key_id_of_200_characters_is_accepted():
     (b"id,label\na,1\nb,1.5\n", "accuracy", "Line 3: a class label must be an integer."),
     (b"id,label\na,1\nb,1e20\n", "accuracy", "Line 3: a class label must be an integer of at most 15 digits."),
     (b"id,label\na,1\nb,2\n", "log_loss", "Line 3: the label must be 0 or 1."),
+    (b"id,label\na,1\nb,1.5e15\n", "mae", "Line 3: a target must lie between -1e15 and 1e15."),
+    (b"id,label\na,-1e300\nb,1\n", "rmse", "Line 2: a target must lie between -1e15 and 1e15."),
     (b"id,label\na,1\nb,-1\n", "roc_auc", "Line 3: the label must be 0 or 1."),
 ], ids=lambda value: value if isinstance(value, str) and len(value) < 12 else None)
 def test_key_malformed_file_is_refused(chunk_rows, data, metric, message):
@@ -167,9 +169,51 @@ def test_predictions_good_file_is_aligned_and_hashed(chunk_rows):
     assert sha256 == hashlib.sha256(data.encode()).hexdigest()
 
 
-def test_predictions_scores_for_roc_auc_may_be_any_number():
-    values, _ = predictions_of("id,label\na1,-3\na2,7.5\na3,1e6\na4,0\n", key_of(KEY), "roc_auc")
-    assert values.tolist() == [-3, 7.5, 1e6, 0]
+def test_predictions_for_roc_auc_are_scores_of_any_finite_size():
+    values, _ = predictions_of("id,label\na1,-3.5\na2,0.75\na3,1e6\na4,0.5\n", key_of(KEY, "roc_auc"), "roc_auc")
+    assert values.tolist() == [-3.5, 0.75, 1e6, 0.5]  # only their order counts: decision scores and logits do
+    message = failure(predictions_of, "id,label\na1,0\na2,0.75\na3,1e16\na4,0.5\n", key_of(KEY, "roc_auc"), "roc_auc")
+    assert message == "Line 4: a score must lie between -1e15 and 1e15."
+
+
+@pytest.mark.parametrize(("values", "bounds"), [
+    ([3.7, 97.2], (-100, 200)),  # scale 97.2: widened to -93.5 .. 194.4, rounded outward to tens
+    ([0, 100], (-100, 200)),
+    ([270, 310], (-100, 700)),  # the magnitude, not only the span, sets the width
+    ([1_000_000, 1_000_005], (-1_000_000, 3_000_000)),  # a narrow key far from zero is not located by its range
+    ([20, 20.3, 20.5], (-10, 50)),
+    ([1e-9, 5e-9], (-4e-9, 1e-8)),
+    ([-1e15, 1e15], (-3e15, 3e15)),
+    ([0, 0], (-1, 1)),  # a key of zeros leaves room around them
+    ([5, 5], (0, 10)),
+    ([0, 5e-324], (-1e-300, 1e-300)),  # however close the targets, the unit stays a normal float
+])
+def test_prediction_range_widens_the_key_by_its_scale_and_rounds_outward(values, bounds):
+    assert answer_files.prediction_range(np.array(values, dtype=np.float64)) == bounds
+
+
+def test_key_for_regression_carries_its_prediction_range_and_others_none():
+    assert key_of("id,y\na,10\nb,40\nc,25\n", "rmse").bounds == (-30, 80)
+    assert key_of(KEY, "roc_auc").bounds is None and key_of(KEY, "accuracy").bounds is None
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("80", None), ("-30", None), ("-29.5", None),
+    ("80.000001", "Line 3: a prediction must lie between -30 and 80 for this challenge."),
+    ("-31", "Line 3: a prediction must lie between -30 and 80 for this challenge."),
+    (str(2 ** 60), "Line 3: a prediction must lie between -30 and 80 for this challenge."),  # a crafted power of two
+    ("1e308", "Line 3: a prediction must lie between -30 and 80 for this challenge."),
+    ("1e309", "Line 3: '1e309' is not a finite number."),
+    ("-inf", "Line 3: '-inf' is not a finite number."),
+    ("nan", "Line 3: 'nan' is not a finite number."),
+], ids=lambda value: value if isinstance(value, str) and len(value) < 12 else None)
+def test_predictions_for_regression_lie_within_the_key_range(chunk_rows, value, message):
+    key = key_of("id,y\na,10\nb,40\nc,25\n", "rmse")
+    data = f"id,y\na,11\nb,{value}\nc,25\n"
+    if message is None:
+        assert predictions_of(data, key, "rmse")[0].tolist() == [11, float(value), 25]
+    else:
+        assert failure(predictions_of, data, key, "rmse") == message
 
 
 @pytest.mark.parametrize(("data", "metric", "message"), [

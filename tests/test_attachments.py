@@ -1,23 +1,32 @@
-"""Attachments: types judged from the content, size limits, safe names, who may upload, see and remove, storage."""
+"""Attachments: types judged from the content, size limits and allowances, safe names, who may upload, see and
+remove, storage."""
 import hashlib
 import io
 import os
 import re
 import struct
+import subprocess
+import sys
 import zipfile
 import zlib
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from flask import request_finished
+from sqlalchemy import func, select
 
+from challenges.extensions import db
 from challenges.models import Attachment, Revision
+from challenges.services import attachments
 from challenges.services.submissions import content_sha256
 from tests.factories import (
     add_member, auth_headers, count, make_award, make_challenge, make_organisation, make_submission, make_user,
 )
+from tests.threads import race
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
@@ -363,6 +372,7 @@ def s3(app, monkeypatch):
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10)  # moto keeps objects across servers in one process
     bucket = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
     bucket.create_bucket(Bucket="files")
     monkeypatch.setitem(app.config, "STORAGE_URL", f"s3://files/uploads?endpoint={endpoint}&region=us-east-1")
@@ -384,3 +394,84 @@ def test_author_uploads_and_downloads_through_s3_storage(client, world, s3):
     response = _download(client, uploaded.json["id"], world.author)
     assert (response.status_code, response.data) == (200, content)
     assert [item["Key"] for item in s3.list_objects_v2(Bucket="files")["Contents"]] == [f"uploads/{sha256}"]
+
+
+def test_s3_sweep_deletes_unnamed_objects_under_the_prefix_only(app, client, world, s3):
+    kept = _attach(client, world).json
+    orphan = hashlib.sha256(b"stored by an upload that failed").hexdigest()
+    for key in (f"uploads/{orphan}", "uploads/notes.txt", f"elsewhere/{orphan}"):
+        s3.put_object(Bucket="files", Key=key, Body=b"stored by an upload that failed")
+    with app.app_context():
+        assert attachments.sweep_store() == 1
+    assert {item["Key"] for item in s3.list_objects_v2(Bucket="files")["Contents"]} == {
+        f"elsewhere/{orphan}", "uploads/notes.txt", f"uploads/{kept['sha256']}"}
+    assert _download(client, kept["id"], world.author).data == PDF
+
+
+def _stored(app, content: bytes) -> bool:
+    sha256 = hashlib.sha256(content).hexdigest()
+    return (_storage_root(app) / sha256[:2] / sha256).exists()
+
+
+def test_author_attaches_past_storage_allowance_gets_413_and_nothing_is_stored(app, client, world, monkeypatch):
+    notes = b"notes that would not fit in the allowance\n" * 10
+    monkeypatch.setitem(app.config, "MAX_USER_STORAGE_BYTES", len(PDF) + len(notes))
+    first, second = _attach(client, world).json, _attach(client, world, name="copy.pdf").json
+    assert (first["size"], second["size"]) == (len(PDF), len(PDF))  # one stored file, counted twice
+    receipt = _receipt(client, world)
+    refused = _attach(client, world, content=notes, name="notes.txt")
+    assert refused.status_code == 413
+    assert refused.mimetype == "application/problem+json"
+    assert refused.json["detail"] == (
+        f"Your files may take {len(PDF) + len(notes)} bytes in all and {len(notes) - len(PDF)} remain; this one "
+        f"holds {len(notes)}. Remove files you no longer need to make room.")
+    assert (count(Attachment), _receipt(client, world)) == (2, receipt)
+    assert not _stored(app, notes)
+    assert client.delete(f"/api/v1/attachments/{second['id']}", headers=auth_headers(world.author)).status_code == 204
+    accepted = _attach(client, world, content=notes, name="notes.txt")  # exactly at the allowance
+    assert accepted.status_code == 201
+    assert _stored(app, notes)
+    assert _attach(client, world, content=b"x\n", name="x.txt").status_code == 413
+
+
+def test_allowance_is_per_uploader_and_counts_challenge_files(app, client, world, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_USER_STORAGE_BYTES", len(PDF))
+    challenge_files = f"/api/v1/challenges/{world.challenge.id}/attachments"
+    assert _upload(client, challenge_files, world.manager).status_code == 201
+    assert _upload(client, challenge_files, world.manager, ZIP, "data.zip").status_code == 413
+    assert _upload(client, challenge_files, world.owner).status_code == 201  # another uploader, another allowance
+    assert _attach(client, world).status_code == 201
+    assert count(Attachment) == 3
+
+
+def test_author_attaches_with_the_allowance_switched_off_gets_201(app, client, world, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_USER_STORAGE_BYTES", 0)
+    assert [_attach(client, world, name=f"{n}.pdf").status_code for n in range(3)] == [201, 201, 201]
+
+
+@pytest.mark.parametrize("value, limit", [(None, 1024 ** 3), ("", 0), ("0", 0), ("5000", 5000)])
+def test_operator_sets_max_user_storage_bytes(value, limit):
+    env = {key: val for key, val in os.environ.items() if key != "MAX_USER_STORAGE_BYTES"}
+    if value is not None:
+        env["MAX_USER_STORAGE_BYTES"] = value
+    read = subprocess.run([sys.executable, "-c", "import config; print(config.Config.MAX_USER_STORAGE_BYTES)"],
+                          cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True)
+    assert (read.returncode, read.stdout) == (0, f"{limit}\n"), read.stderr
+
+
+@pytest.mark.postgres
+def test_participant_uploading_eight_files_at_once_stays_within_the_allowance(app, api, monkeypatch):
+    participant, organisation = make_user(), make_organisation(make_user())
+    entries = [make_submission(make_challenge(organisation), participant) for _ in range(8)]
+    files = [f"allowance race, file {n}\n".encode() * 40 for n in range(8)]
+    monkeypatch.setitem(app.config, "MAX_USER_STORAGE_BYTES", 3 * len(files[0]) + len(files[0]) // 2)
+    responses = race(*(partial(requests.post, f"{api}/submissions/{entry.id}/attachments", timeout=30,
+                               files={"file": ("notes.txt", content)}, headers=auth_headers(participant))
+                       for entry, content in zip(entries, files)))
+    assert sorted(response.status_code for response in responses) == [201] * 3 + [413] * 5
+    assert {r.headers["Content-Type"] for r in responses if r.status_code == 413} == {"application/problem+json"}
+    accepted = {response.json()["sha256"] for response in responses if response.status_code == 201}
+    with app.app_context():
+        assert db.session.scalar(select(func.sum(Attachment.size)).where(Attachment.uploader_id == participant.id)) \
+            == 3 * len(files[0])
+    assert {hashlib.sha256(content).hexdigest() for content in files if _stored(app, content)} == accepted

@@ -1,7 +1,11 @@
 """Awarding prizes, revoking them, finalising and tracking payouts."""
+from types import SimpleNamespace
+
 import pytest
 
-from challenges.models import Award
+from challenges import clock
+from challenges.extensions import db
+from challenges.models import Award, Submission, Team, TeamMember
 from tests.factories import (
     add_member, auth_headers, count, make_award, make_challenge, make_organisation, make_submission, make_user,
 )
@@ -142,3 +146,63 @@ def test_anonymous_lists_awards_without_cancelled_ones(client, closed):
     assert [a["id"] for a in public] == [kept.id]
     members = client.get(f"/api/v1/challenges/{challenge.id}/awards", headers=auth_headers(manager)).json["items"]
     assert {a["id"] for a in members} == {kept.id, dropped.id}
+
+
+PAYOUT = {"status": None, "awarded_by": None, "awarded_at": None, "payout_reference": None, "paid_at": None,
+          "cancel_reason": None, "team_split": None}
+
+
+@pytest.fixture
+def paid(app, client, time_machine):
+    """A finalised challenge whose first prize went to a team's submission (rank 1, score 0.9, shared equally)
+    and was paid."""
+    owner, captain, teammate = make_user(), make_user(), make_user()
+    challenge = make_challenge(make_organisation(owner), phase="closed")
+    entry = make_submission(challenge, captain)
+    with app.app_context():
+        team = Team(challenge_id=challenge.id, name="Crew", captain_id=captain.id, created_at=clock.now())
+        team.members = [TeamMember(user_id=user.id, challenge_id=challenge.id, joined_at=clock.now())
+                        for user in (captain, teammate)]
+        db.session.add(team)
+        db.session.flush()
+        db.session.get(Submission, entry.id).team_id = team.id
+        db.session.commit()
+    award = make_award(challenge, challenge.prize_ids[0], entry, owner)
+    with app.app_context():
+        row = db.session.get(Award, award.id)
+        row.rank, row.score = 1, 0.9
+        row.team_split = [{"user_id": user.id, "weight": 1, "share": 0.5} for user in (captain, teammate)]
+        db.session.commit()
+    assert client.post(f"/api/v1/challenges/{challenge.id}/finalise", headers=auth_headers(owner)).status_code == 200
+    assert client.post(f"/api/v1/awards/{award.id}/payout", headers=auth_headers(owner),
+                       json={"reference": "SEPA 2030-01"}).status_code == 200
+    return SimpleNamespace(owner=owner, captain=captain, teammate=teammate, challenge=challenge, entry=entry,
+                           award=award)
+
+
+def test_anonymous_and_strangers_list_awards_without_payout_details(client, paid):
+    public = {"id": paid.award.id, "challenge_id": paid.challenge.id, "prize_id": paid.challenge.prize_ids[0],
+              "submission_id": paid.entry.id, "rank": 1, "score": 0.9} | PAYOUT
+    for headers in ({}, auth_headers(make_user())):
+        response = client.get(f"/api/v1/challenges/{paid.challenge.id}/awards", headers=headers)
+        assert (response.status_code, response.json) == (200, {"items": [public], "next_cursor": None})
+
+
+@pytest.mark.parametrize("reader", ["owner", "captain", "teammate"])
+def test_members_and_winners_list_awards_with_payout_details(client, paid, reader):
+    response = client.get(f"/api/v1/challenges/{paid.challenge.id}/awards", headers=auth_headers(getattr(paid, reader)))
+    assert response.status_code == 200
+    [award] = response.json["items"]
+    assert (award["status"], award["payout_reference"], award["awarded_by"]) == ("paid", "SEPA 2030-01", paid.owner.id)
+    assert award["paid_at"] and award["awarded_at"]
+    assert [share["user_id"] for share in award["team_split"]] == [paid.captain.id, paid.teammate.id]
+
+
+def test_anonymous_reads_results_with_prize_rank_score_and_winner_only(client, paid):
+    response = client.get(f"/api/v1/challenges/{paid.challenge.id}/results")
+    assert response.status_code == 200
+    [result] = response.json["items"]
+    assert set(result) == {"prize", "rank", "score", "submission", "participant"}
+    assert (result["prize"]["id"], result["rank"], result["score"]) == (paid.challenge.prize_ids[0], 1, 0.9)
+    assert result["participant"] == {"id": paid.captain.id, "display_name": paid.captain.display_name}
+    assert "SEPA" not in response.get_data(as_text=True)

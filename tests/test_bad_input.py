@@ -21,7 +21,8 @@ ENDPOINTS = {  # name: (caller, phase, method, path, valid body or None for a ca
     "sign_in": (None, "open", "POST", "/tokens", lambda w: {"email": w.participant_email, "password": PASSWORD}),
     "create_organisation": ("participant", "open", "POST", "/organisations", lambda w: {"name": "Acme"}),
     "update_organisation": ("owner", "open", "PATCH", "/organisations/{org}", lambda w: {"name": "Acme"}),
-    "set_member": ("owner", "open", "PUT", "/organisations/{org}/members/{participant}", lambda w: {"role": "judge"}),
+    "set_member": ("owner", "open", "PUT", "/organisations/{org}/members/{newcomer}",
+                   lambda w: {"role": "judge", "email": w.newcomer_email}),
     "create_challenge": ("owner", "open", "POST", "/challenges",
                          lambda w: {"organisation_id": w.org, "title": "T", "closes_at": LATER, "prizes": PRIZES}),
     "update_challenge": ("owner", "draft", "PATCH", "/challenges/{challenge}", lambda w: {"title": "T"}),
@@ -46,11 +47,12 @@ WITH_PATH_IDS = [name for name, spec in ENDPOINTS.items() if "{" in spec[3]]
 def arrange(endpoint: str) -> SimpleNamespace:
     """The world of one endpoint: its caller allowed, its resources in the phase the call needs."""
     caller, phase, method, path, body = ENDPOINTS[endpoint]
-    owner, participant = make_user(), make_user()
+    owner, participant, newcomer = make_user(), make_user(), make_user()
     org = make_organisation(owner)
     challenge = make_challenge(org, phase=phase)
     other = make_challenge(org, phase=phase)
     w = SimpleNamespace(org=org.id, participant=participant.id, participant_email=participant.email,
+                        newcomer=newcomer.id, newcomer_email=newcomer.email,
                         challenge=challenge.id, prize=challenge.prize_ids[0], other_prize=other.prize_ids[0],
                         submission=None, other_submission=None, award=None, method=method)
     if phase != "draft":
@@ -166,7 +168,7 @@ INVALID = [  # (endpoint, field, value; MISSING drops the field; a callable gets
     ("update_organisation", "name", None), ("update_organisation", "name", "x" * 201),
     ("update_organisation", "website", "javascript:alert(1)"), ("update_organisation", "description", {"a": 1}),
     ("set_member", "role", MISSING), ("set_member", "role", "emperor"), ("set_member", "role", 1),
-    ("set_member", "role", ["owner"]), ("set_member", "role", None),
+    ("set_member", "role", ["owner"]), ("set_member", "role", None), ("set_member", "email", "not an email"),
     *[("create_challenge", f, MISSING) for f in ("organisation_id", "title", "closes_at")],
     ("create_challenge", "organisation_id", "1"), ("create_challenge", "organisation_id", lambda w: w.org + 0.5),
     ("create_challenge", "organisation_id", 2**31), ("create_challenge", "organisation_id", 0),
@@ -257,7 +259,8 @@ def test_allowed_caller_sends_junk_in_any_field_never_gets_5xx(client, endpoint,
 @pytest.mark.parametrize("endpoint", WITH_PATH_IDS)
 def test_allowed_caller_names_impossible_id_in_path_gets_404(refused, endpoint, bad_id):
     w = arrange(endpoint)
-    path = w.template.format(**{k: bad_id for k in ("org", "participant", "challenge", "submission", "award")})
+    path = w.template.format(**{k: bad_id for k in ("org", "participant", "newcomer", "challenge", "submission",
+                                                    "award")})
     refused(w, 404, path=path, json=w.body)
 
 

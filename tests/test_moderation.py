@@ -36,6 +36,29 @@ SPAM = {  # example: (text, a reason the queue gives)
     "lines-fr": ("GAGNEZ UN CADEAU AUJOURD'HUI\n" * 4, "repeated lines"),
     "word-en": (" ".join(f"{GOODS['en'][0]} {item}" for item in GOODS["en"][1].split()), "repeated word: cheap"),
     "word-fr": (" ".join(f"{GOODS['fr'][0]} {item}" for item in GOODS["fr"][1].split()), "repeated word: promo"),
+    "pharmacy-fr": ("Acheter du Kamagra en ligne, sildénafil et tadalafil génériques sans ordonnance : livraison "
+                    "rapide et discrète, pas cher.",  # no link at all
+                    "offer: medicine (cheap, delivery, no prescription, purchase)"),
+    "pharmacy-fr-short": ("Viagra pas cher sans ordonnance https://pilules.example/viagra "
+                          "https://pilules.example/commande", "offer: medicine (cheap, no prescription)"),
+    "pharmacy-disguised-fr": ("C.I.A.L.I.S à p3tit prix, l1vraison d1scrète, s@ns 0rd0nnance",
+                              "offer: medicine (cheap, delivery, no prescription)"),
+    "pharmacy-en": ("Buy Tramadol and Xanax online without prescription, cheap overnight delivery.",
+                    "offer: medicine (cheap, delivery, no prescription, purchase)"),
+}
+PROPOSALS = {  # honest texts that name a medicine, a price or a delivery
+    "medicine-en": "Our model predicts which patients stop taking sildenafil for pulmonary hypertension, from the "
+                   "dispensing records of 40 hospitals; code at https://example.org/adherence.",
+    "medicine-fr": "Notre modèle prédit l'arrêt des traitements par tramadol chez les patients âgés, à partir des "
+                   "données de délivrance de 40 pharmacies ; le code est sur https://exemple.fr/observance.",
+    "price-en": "A pricing model for rail tickets: the cheapest fares go to travellers who buy three weeks ahead, and "
+                "subscribers get a 20% discount.",
+    "price-fr": "Un modèle de prix pour les billets de train : le tarif le moins cher va aux voyageurs qui achètent "
+                "trois semaines à l'avance, et les abonnés ont une remise de 20 %.",
+    "delivery-en": "Route optimisation for a pharmaceutical wholesaler: medicines ordered by 400 pharmacies are "
+                   "delivered within four hours, with express delivery for urgent orders.",
+    "delivery-fr": "Optimisation des tournées : les médicaments commandés par 400 pharmacies sont livrés en moins de "
+                   "quatre heures, avec une livraison express pour les commandes urgentes.",
 }
 COPY = {  # twenty-odd words, posted twice
     "en": "We propose a low cost sensor network that measures pipe pressure every minute and alerts the city crews "
@@ -194,6 +217,15 @@ def test_newcomer_posts_spam_held_for_author_and_admins_only(client, w, kind, ex
 @pytest.mark.parametrize("kind", KINDS)
 def test_newcomer_posts_legitimate_prose_visible(client, w, kind, language):
     response, object_id = post(client, w, kind, PROSE[language])
+    assert state(kind, ok(response, 200 if kind == "answer" else 201)) == "visible"
+    assert seen(client, w, kind, object_id, getattr(w, VIEWER[kind])) == "visible"
+    assert queue(client, w)["items"] == []
+
+
+@pytest.mark.parametrize("example", PROPOSALS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_newcomer_posts_proposal_naming_medicine_price_or_delivery_visible(client, w, kind, example):
+    response, object_id = post(client, w, kind, PROPOSALS[example])
     assert state(kind, ok(response, 200 if kind == "answer" else 201)) == "visible"
     assert seen(client, w, kind, object_id, getattr(w, VIEWER[kind])) == "visible"
     assert queue(client, w)["items"] == []

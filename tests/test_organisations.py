@@ -25,7 +25,9 @@ def test_owner_changes_roles_and_removes_members(client):
     owner, member = make_user(), make_user()
     organisation = make_organisation(owner)
     url = f"/api/v1/organisations/{organisation.id}/members/{member.id}"
-    assert client.put(url, headers=auth_headers(owner), json={"role": "judge"}).json["role"] == "judge"
+    added = client.put(url, headers=auth_headers(owner), json={"role": "judge", "email": member.email.upper()})
+    assert added.status_code == 200
+    assert added.json == {"user_id": member.id, "display_name": member.display_name, "role": "judge"}
     assert client.put(url, headers=auth_headers(owner), json={"role": "manager"}).json["role"] == "manager"
     assert client.delete(url, headers=auth_headers(owner)).status_code == 204
     members = client.get(f"/api/v1/organisations/{organisation.id}/members", headers=auth_headers(owner)).json
@@ -46,16 +48,58 @@ def test_owner_hands_over_then_steps_down(client):
     owner, successor = make_user(), make_user()
     organisation = make_organisation(owner)
     base = f"/api/v1/organisations/{organisation.id}/members"
-    assert client.put(f"{base}/{successor.id}", headers=auth_headers(owner), json={"role": "owner"}).status_code == 200
+    assert client.put(f"{base}/{successor.id}", headers=auth_headers(owner),
+                      json={"role": "owner", "email": successor.email}).status_code == 200
     assert client.put(f"{base}/{owner.id}", headers=auth_headers(owner), json={"role": "judge"}).status_code == 200
 
 
-def test_owner_adds_unknown_user_gets_404(client):
-    owner = make_user()
+def test_owner_adds_unknown_user_or_user_by_wrong_email_gets_one_404(client):
+    owner, stranger = make_user(), make_user()
     organisation = make_organisation(owner)
-    response = client.put(f"/api/v1/organisations/{organisation.id}/members/999999", headers=auth_headers(owner),
-                          json={"role": "judge"})
-    assert response.status_code == 404
+    base = f"/api/v1/organisations/{organisation.id}/members"
+    unknown = client.put(f"{base}/999999", headers=auth_headers(owner), json={"role": "judge", "email": stranger.email})
+    wrong = client.put(f"{base}/{stranger.id}", headers=auth_headers(owner),
+                       json={"role": "judge", "email": "someone.else@example.com"})
+    assert unknown.status_code == wrong.status_code == 404
+    assert unknown.mimetype == "application/problem+json" and unknown.json == wrong.json
+    assert unknown.json["detail"] == "No account has this id and this email."
+    assert _member_ids(client, organisation, owner) == [owner.id]
+
+
+def test_owner_adds_by_id_alone_learns_nothing_of_the_account(client):
+    owner, stranger = make_user(), make_user()
+    organisation = make_organisation(owner)
+    base = f"/api/v1/organisations/{organisation.id}/members"
+    existing = client.put(f"{base}/{stranger.id}", headers=auth_headers(owner), json={"role": "judge"})
+    unknown = client.put(f"{base}/999999", headers=auth_headers(owner), json={"role": "judge"})
+    assert existing.status_code == unknown.status_code == 422
+    assert existing.json == unknown.json and stranger.display_name not in existing.get_data(as_text=True)
+    assert existing.json["errors"] == {"email": ["Give the email of the person to add: an id alone adds no one."]}
+    assert _member_ids(client, organisation, owner) == [owner.id]
+
+
+def test_owner_adds_member_with_malformed_email_gets_422(client):
+    owner, newcomer = make_user(), make_user()
+    organisation = make_organisation(owner)
+    response = client.put(f"/api/v1/organisations/{organisation.id}/members/{newcomer.id}",
+                          headers=auth_headers(owner), json={"role": "judge", "email": "not an email"})
+    assert response.status_code == 422 and "email" in response.json["errors"]
+    assert _member_ids(client, organisation, owner) == [owner.id]
+
+
+def test_judge_adds_member_gets_403_before_the_body_is_read(client):
+    owner, judge, newcomer = make_user(), make_user(), make_user()
+    organisation = make_organisation(owner)
+    add_member(organisation, judge, "judge")
+    response = client.put(f"/api/v1/organisations/{organisation.id}/members/{newcomer.id}",
+                          headers=auth_headers(judge), json={"role": "owner"})
+    assert response.status_code == 403 and response.mimetype == "application/problem+json"
+    assert _member_ids(client, organisation, owner) == [owner.id, judge.id]
+
+
+def _member_ids(client, organisation, owner) -> list[int]:
+    members = client.get(f"/api/v1/organisations/{organisation.id}/members", headers=auth_headers(owner)).json
+    return [member["user_id"] for member in members["items"]]
 
 
 def test_owner_reads_audit_newest_first_with_pages(client):
@@ -63,7 +107,7 @@ def test_owner_reads_audit_newest_first_with_pages(client):
     organisation = make_organisation(owner)
     for role in ("judge", "manager", "judge"):
         client.put(f"/api/v1/organisations/{organisation.id}/members/{member.id}", headers=auth_headers(owner),
-                   json={"role": role})
+                   json={"role": role, "email": member.email})
     first = client.get(f"/api/v1/organisations/{organisation.id}/audit?limit=2", headers=auth_headers(owner)).json
     rest = client.get(f"/api/v1/organisations/{organisation.id}/audit?limit=2&cursor={first['next_cursor']}",
                       headers=auth_headers(owner)).json

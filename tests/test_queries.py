@@ -11,9 +11,9 @@ from tests.factories import (
 def busy(app, client):
     owner = make_user()
     organisation = make_organisation(owner)
-    for _ in range(6):
-        client.put(f"/api/v1/organisations/{organisation.id}/members/{make_user().id}", headers=auth_headers(owner),
-                   json={"role": "judge"})
+    for judge in (make_user() for _ in range(6)):
+        client.put(f"/api/v1/organisations/{organisation.id}/members/{judge.id}", headers=auth_headers(owner),
+                   json={"role": "judge", "email": judge.email})
     challenges = [make_challenge(organisation, phase="finalised", tags=("a", "b")) for _ in range(6)]
     for challenge in challenges[:1]:
         for prize_id in challenge.prize_ids:

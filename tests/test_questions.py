@@ -345,3 +345,36 @@ def test_owner_cancels_draft_announces_nothing(client, world):
     assert listed(client, hidden.id, world.owner, "announcements")["items"] == []
     assert client.get(f"{API}/challenges/{hidden.id}/announcements").status_code == 404
     assert count(Announcement) == 0
+
+
+# Blind judging
+
+
+BLIND = {"blind": True, "normalise": False, "allow_unassigned": True, "disagreement_threshold": 0.25}
+
+
+def askers(client, challenge_id, user=None):
+    return [item["asker"] for item in listed(client, challenge_id, user, limit=100)["items"]]
+
+
+def test_blind_judge_and_public_learn_no_asker_until_finalisation(client, world, time_machine):
+    challenge = make_challenge(world.organisation, phase="open", judging=BLIND)
+    alice = {"id": world.alice.id, "display_name": world.alice.display_name}
+    question = ok(ask(client, challenge.id, world.alice), 201)
+    assert question["asker"] == alice
+    assert ok(answer(client, question["id"], world.manager, official=True))["asker"] == alice
+    for reader in (world.judge, world.bob, None):
+        assert askers(client, challenge.id, reader) == [None]
+        assert [item["asker"] for item in listed(client, challenge.id, reader, "clarifications")["items"]] == [None]
+    assert askers(client, challenge.id, world.alice) == askers(client, challenge.id, world.owner) == [alice]
+    assert askers(client, challenge.id, world.manager) == [alice]
+    time_machine.travel(days=8)
+    ok(client.post(f"{API}/challenges/{challenge.id}/finalise", headers=auth_headers(world.owner)))
+    assert askers(client, challenge.id, world.judge) == askers(client, challenge.id) == [alice]
+
+
+def test_judge_of_open_judging_sees_asker(client, world):
+    question = ok(ask(client, world.challenge.id, world.alice), 201)
+    ok(answer(client, question["id"], world.manager))
+    alice = {"id": world.alice.id, "display_name": world.alice.display_name}
+    assert askers(client, world.challenge.id, world.judge) == askers(client, world.challenge.id) == [alice]

@@ -1,4 +1,4 @@
-"""Rate limits: 429 problem+json with Retry-After, shared through Redis by every worker."""
+"""Rate limits: 429 problem+json with Retry-After, shared by every worker (through Redis, or the database)."""
 import os
 import pathlib
 import socket
@@ -6,13 +6,16 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 
 import pytest
 import redis
 import requests
+from sqlalchemy import func, select
 
 from challenges import create_app
 from challenges.extensions import db, limiter
+from challenges.models.accounts import SignInCounter
 from config import TestConfig
 from tests.factories import auth_headers, make_challenge, make_organisation, make_user
 from tests.threads import race
@@ -133,11 +136,23 @@ def test_two_gunicorn_workers_share_sign_in_limits_through_redis(app):
     if not REDIS_URL:
         pytest.skip("needs Redis: set TEST_REDIS_URL")
     redis.Redis.from_url(REDIS_URL).flushdb()  # counters of an earlier run must not count here
+    with _two_workers(app, REDIS_URL=REDIS_URL, RATELIMIT_SIGN_IN="4/minute") as base:
+        assert _guess_eight_times(base) == [401] * 4 + [429] * 4
+
+
+def test_two_gunicorn_workers_without_redis_share_sign_in_counts_through_the_database(app):
+    with _two_workers(app, RATELIMIT_SIGN_IN="100/minute", SIGN_IN_ATTEMPTS_PER_ADDRESS="4/15 minutes") as base:
+        assert _guess_eight_times(base) == [401] * 4 + [429] * 4  # not four per worker
+
+
+@contextmanager
+def _two_workers(app, **settings):
+    """Two gunicorn workers on the test database (and nothing else shared unless REDIS_URL is given); their URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = os.environ | {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": REDIS_URL,
-                        "RATELIMIT_SIGN_IN": "4/minute", "WEB_CONCURRENCY": "2", "PORT": str(port)}
+    env = {name: value for name, value in os.environ.items() if name != "REDIS_URL"} | {
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "WEB_CONCURRENCY": "2", "PORT": str(port)} | settings
     root = pathlib.Path(__file__).resolve().parent.parent
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.py", "wsgi:app"],
                               cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -146,13 +161,16 @@ def test_two_gunicorn_workers_share_sign_in_limits_through_redis(app):
         _wait_until_up(base)
         workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
         assert len(workers) == 2
-        guess = {"email": "a@example.com", "password": "wrong password"}
-        statuses = [requests.post(f"{base}/api/v1/tokens", json=guess, headers={"Connection": "close"},
-                                  timeout=10).status_code for _ in range(8)]
-        assert statuses == [401] * 4 + [429] * 4
+        yield base
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _guess_eight_times(base: str) -> list[int]:
+    guess = {"email": "a@example.com", "password": "wrong password"}
+    return [requests.post(f"{base}/api/v1/tokens", json=guess, headers={"Connection": "close"},
+                          timeout=10).status_code for _ in range(8)]  # a new connection each: any worker takes it
 
 
 def _wait_until_up(base: str) -> None:
@@ -177,3 +195,67 @@ def test_owner_signing_in_often_from_one_place_is_never_slowed(limited):
     client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_ATTEMPTS_PER_ADDRESS="3/15 minutes", PROXY_COUNT=1)
     owner = make_user()
     assert {_try(client, owner.email, owner.password, "198.51.100.9").status_code for _ in range(6)} == {201}
+
+
+def test_owner_mistyping_where_they_signed_in_before_is_not_shut_out(limited):
+    client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_ATTEMPTS_PER_ADDRESS="3/15 minutes",
+                     SIGN_IN_ATTEMPTS_PER_ACCOUNT="8/hour", PROXY_COUNT=1)
+    owner, home = make_user(), "198.51.100.9"
+    assert _try(client, owner.email, owner.password, home).status_code == 201
+    assert [_try(client, owner.email, "typo", home).status_code for _ in range(5)] == [401] * 5  # past 3: still heard
+    guesses = [_try(client, owner.email, "guess", f"203.0.113.{n}").status_code for n in range(4)]
+    assert guesses == [401] * 2 + [429] * 2  # the account's 8 an hour are spent: every try at home counted too
+    assert _try(client, owner.email, owner.password, home).status_code == 201
+
+
+def test_guesses_from_the_owners_own_address_stay_bounded(limited, time_machine):
+    client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_ATTEMPTS_PER_ADDRESS="3/15 minutes",
+                     SIGN_IN_ATTEMPTS_PER_ACCOUNT="6/hour", PROXY_COUNT=1)
+    owner, home = make_user(), "198.51.100.9"
+    assert _try(client, owner.email, owner.password, home).status_code == 201
+    assert [_try(client, owner.email, "guess", home).status_code for _ in range(6)] == [401] * 6
+    refused = _try(client, owner.email, owner.password, home)  # someone sharing the owner's address guessed on
+    assert refused.status_code == 429 and refused.mimetype == "application/problem+json"
+    assert refused.json["detail"] == "Too many failed sign-ins for this account from here; wait and try again."
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    time_machine.travel(hours=1)
+    assert _try(client, owner.email, owner.password, home).status_code == 201
+
+
+def test_a_worker_that_never_saw_earlier_guesses_still_counts_them(limited):
+    settings = {"RATELIMIT_SIGN_IN": "100/minute", "SIGN_IN_ATTEMPTS_PER_ADDRESS": "3/15 minutes", "PROXY_COUNT": 1}
+    first, second = limited(**settings), limited(**settings)
+    owner = make_user()
+    assert [_try(first, owner.email, "guess", "203.0.113.7").status_code for _ in range(2)] == [401] * 2
+    limiter.storage.reset()  # what another process's memory holds: nothing of the first worker's guesses
+    assert [_try(second, owner.email, "guess", "203.0.113.7").status_code for _ in range(2)] == [401, 429]
+
+
+def test_expired_sign_in_counters_are_swept_and_hold_no_email_or_address(app, limited, time_machine):
+    client = limited(RATELIMIT_SIGN_IN="100/minute", SIGN_IN_ATTEMPTS_PER_ADDRESS="2/15 minutes",
+                     SIGN_IN_ATTEMPTS_PER_ACCOUNT="20/hour", PROXY_COUNT=1)
+    for n in range(5):
+        assert _try(client, f"someone{n}@example.com", "guess", f"203.0.113.{n}").status_code == 401
+    with app.app_context():
+        keys = db.session.scalars(select(SignInCounter.key)).all()
+    assert len(keys) == 10 and not [key for key in keys if "@" in key or "203.0.113" in key]
+    time_machine.travel(hours=1)
+    assert _try(client, "late@example.com", "guess", "198.51.100.1").status_code == 401
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SignInCounter)) == 2  # the late one's two
+
+
+def test_with_redis_sign_in_counts_live_in_redis_and_a_success_clears_them(app, limited):
+    if not REDIS_URL:
+        pytest.skip("needs Redis: set TEST_REDIS_URL")
+    settings = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+                "RATELIMIT_SIGN_IN": "100/minute", "SIGN_IN_ATTEMPTS_PER_ADDRESS": "2/15 minutes",
+                "SIGN_IN_ATTEMPTS_PER_ACCOUNT": "3/hour", "PROXY_COUNT": 1}
+    first, second = limited(**settings), limited(**settings)
+    owner = make_user()
+    assert _try(first, owner.email, "guess", "203.0.113.7").status_code == 401
+    assert _try(second, owner.email, owner.password, "203.0.113.7").status_code == 201  # clears the two
+    statuses = [_try(worker, owner.email, "guess", "203.0.113.7").status_code for worker in (first, second) * 2]
+    assert statuses == [401, 401, 401, 429]  # a place the owner used: the account's 3 an hour, counted afresh
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SignInCounter)) == 0

@@ -2,7 +2,9 @@
 size."""
 import base64
 import json
+import math
 import time
+from dataclasses import replace
 from functools import partial
 
 import pytest
@@ -12,9 +14,10 @@ from sqlalchemy import select as sql_select
 from challenges.extensions import db
 from challenges.models import BoardEntry, EvaluationStatus, Moderation, Prediction, Submission
 from challenges.services import boards, scoring
+from challenges.services.metrics import METRICS
 from tests.factories import auth_headers, make_submission, make_user, statements_sent
 from tests.test_scoring import (  # noqa: F401  (world is a fixture)
-    API, board, labels, ranking, scored, select, submitted, upload_unclosed, world,
+    API, board, labels, ranking, read, scored, select, submitted, upload_unclosed, world,
 )
 from tests.threads import race
 
@@ -158,6 +161,23 @@ def test_worker_reevaluates_submission_board_follows_new_score(app, client, worl
         scoring.evaluate(alice)
     assert ranking(board(client, challenge.id)) == [
         (1, "Bob", bob, pytest.approx(2 / 3)), (2, "Alice", alice, pytest.approx(1 / 3))]
+
+
+def test_worker_scores_again_a_submission_that_failed_board_ranks_it_and_the_failure_is_forgotten(
+        app, client, world, monkeypatch):
+    challenge = scored(client, world)
+    with monkeypatch.context() as patched:  # the metric fails on this file, once
+        patched.setattr(scoring, "metric_of", lambda _: replace(METRICS["accuracy"], function=lambda *_: math.nan))
+        alice = submitted(client, challenge.id, world.alice, labels(challenge, 0))
+    assert read(client, alice, world.alice)["evaluation"]["fault"] == "participant"
+    assert ranking(board(client, challenge.id)) == []
+    with app.app_context():
+        db.session.get(Submission, alice).evaluation_status = EvaluationStatus.PENDING
+        db.session.commit()
+        scoring.evaluate(alice)
+    assert read(client, alice, world.alice)["evaluation"] == {
+        "status": "scored", "public_score": 1.0, "private_score": None, "error": None, "fault": None}
+    assert ranking(board(client, challenge.id)) == [(1, "Alice", alice, 1.0)]
 
 
 def _scored_entrants(app, challenge, count: int) -> None:

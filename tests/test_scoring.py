@@ -5,9 +5,11 @@ import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import requests
 from werkzeug.datastructures import FileStorage
@@ -16,7 +18,8 @@ from werkzeug.test import encode_multipart
 from challenges.extensions import db
 from challenges.models import AnswerKey, Evaluation, Participation, Prediction, Submission
 from challenges.services import scoring
-from challenges.services.answer_files import from_blob
+from challenges.services.answer_files import from_blob, to_blob
+from challenges.services.metrics import METRICS
 from challenges.services.submissions import content_sha256
 from tests.factories import add_member, auth_headers, count, make_challenge, make_organisation, make_user
 
@@ -40,6 +43,11 @@ def world(time_machine):
     return SimpleNamespace(owner=owner, manager=manager, judge=judge, organisation=organisation,
                            alice=make_user(display_name="Alice"), bob=make_user(display_name="Bob"),
                            carol=make_user(display_name="Carol"), clock=time_machine)
+
+
+def six(score: float) -> float:
+    """A score to 6 significant digits, as the service keeps and shows it."""
+    return float(f"{score:.6g}")
 
 
 def csv_of(pairs, target: str = "label") -> bytes:
@@ -175,7 +183,7 @@ def test_manager_uploads_answer_key_and_gets_its_summary(client, world, role):
     assert response.status_code == 200
     assert response.json == {"rows": 10, "public_rows": 3, "private_rows": 7,
                              "sha256": hashlib.sha256(data).hexdigest(), "target": "label", "metric": "accuracy",
-                             "uploaded_at": "2030-01-01T12:00:00+00:00"}
+                             "prediction_min": None, "prediction_max": None, "uploaded_at": "2030-01-01T12:00:00+00:00"}
     rows = key_rows(client, challenge.id)
     assert [(r.id, r.value) for r in rows] == [(f"r{i:02d}", float(v)) for i, v in enumerate(CLASSES, start=1)]
     assert sum(r.public for r in rows) == 3
@@ -187,6 +195,8 @@ def test_manager_uploads_answer_key_with_custom_fraction_and_target(client, worl
     assert response.status_code == 200
     assert (response.json["rows"], response.json["public_rows"], response.json["private_rows"]) == (12, 3, 9)
     assert (response.json["target"], response.json["metric"]) == ("price", "mae")
+    # AMOUNTS run from 2 to 18: a span of 16, widened by as much on each side and rounded outward to tens
+    assert (response.json["prediction_min"], response.json["prediction_max"]) == (-20, 40)
 
 
 @pytest.mark.parametrize("who, status", [("judge", 403), ("alice", 404), (None, 401)])
@@ -284,10 +294,10 @@ def test_manager_uploads_answer_key_to_judged_challenge_gets_409(client, world):
 def test_everyone_reads_a_challenge_through_its_life_never_sees_key_values(client, world):
     """Ids and values of the key are distinctive here, and no response of the whole life of a challenge shows them."""
     challenge = draft(world, "mae", fraction=0.5)
-    secret = [("k-" + "q" * 8 + str(i), 1000 + i * 7.125) for i in range(6)]
+    secret = [("k-" + "q" * 8 + str(i), 1000.3 + i * 7.125) for i in range(6)]
     seen = [put_key(client, challenge.id, world.owner, csv_of(secret, "price"))]
     seen.append(publish(client, challenge.id, world.owner))
-    prediction = csv_of([(id_, 1.0) for id_, _ in secret], "price")
+    prediction = csv_of([(id_, 1001.5) for id_, _ in secret], "price")
     seen.append(upload(client, challenge.id, world.alice, prediction))
     submission_id = seen[-1].json["id"]
     seen += [client.get(f"{API}/challenges/{challenge.id}"), board(client, challenge.id),
@@ -340,15 +350,16 @@ def test_participant_uploads_predictions_gets_pending_receipt_then_score(client,
     response = upload(client, challenge.id, world.alice, data, title="First try")
     assert response.status_code == 201
     body = response.json
-    assert body["evaluation"] == {"status": "pending", "public_score": None, "private_score": None, "error": None}
+    assert body["evaluation"] == {"status": "pending", "public_score": None, "private_score": None, "error": None,
+                                  "fault": None}
     assert (body["title"], body["status"], body["revision"], body["submitted_at"]) == (
         "First try", "submitted", 1, "2030-01-01T12:00:00+00:00")
     assert body["participant"] == {"id": world.alice.id, "display_name": "Alice"}
     assert body["content_sha256"] == content_sha256(title="First try", summary="", body="", links=[],
                                                     file_sha256=hashlib.sha256(data).hexdigest())
     seen = read(client, body["id"], world.alice)
-    assert seen["evaluation"] == {"status": "scored", "public_score": pytest.approx(2 / 3), "private_score": None,
-                                  "error": None}
+    assert seen["evaluation"] == {"status": "scored", "public_score": 0.666667, "private_score": None,
+                                  "error": None, "fault": None}
     assert count(Prediction) == 1
     assert client.get(f"{API}/challenges/{challenge.id}").json["submission_count"] == 1
 
@@ -384,9 +395,9 @@ def test_participant_uploads_predictions_scored_on_both_parts_of_key(
     submission_id = submitted(client, challenge.id, world.alice, predictions(challenge))
     evaluation = read(client, submission_id, world.alice)["evaluation"]
     assert (evaluation["status"], evaluation["public_score"], evaluation["private_score"]) == (
-        "scored", pytest.approx(public), None)
+        "scored", six(public), None)
     world.clock.now = challenge.closes_at
-    assert read(client, submission_id, world.manager)["evaluation"]["private_score"] == pytest.approx(private)
+    assert read(client, submission_id, world.manager)["evaluation"]["private_score"] == six(private)
 
 
 def test_participant_uploads_rows_in_another_order_gets_same_score(client, world):
@@ -453,6 +464,51 @@ def test_participant_uploads_probability_out_of_range_gets_422(client, world, va
     response = upload(client, challenge.id, world.alice, csv_of(rows))
     assert response.status_code == 422 and response.json["errors"] == {"file": [f"Line 5: {message}"]}
     assert count(Submission) == 0
+
+
+@pytest.mark.parametrize("value, message", [
+    ("1e300", "a prediction must lie between -20 and 40 for this challenge."),  # its square would overflow
+    (str(2 ** 40), "a prediction must lie between -20 and 40 for this challenge."),  # a crafted power of two
+    ("-1e15", "a prediction must lie between -20 and 40 for this challenge."),
+    ("40.5", "a prediction must lie between -20 and 40 for this challenge."),
+    ("nan", "'nan' is not a finite number."),
+    ("-inf", "'-inf' is not a finite number."),
+])
+def test_participant_uploads_absurd_regression_prediction_gets_422_naming_the_row_and_it_does_not_count(
+        client, world, value, message):
+    challenge = scored(client, world, AMOUNTS, "rmse", fraction=0.25, daily=1, limit=1)
+    rows = [(r.id, r.value) for r in challenge.rows]
+    rows[4] = (rows[4][0], value)
+    response = upload(client, challenge.id, world.alice, csv_of(rows))
+    assert (response.status_code, response.content_type) == (422, "application/problem+json")
+    assert response.json["errors"] == {"file": [f"Line 6: {message}"]}
+    assert (count(Submission), count(Prediction)) == (0, 0)
+    assert quota(client, challenge.id, world.alice).json["remaining_today"] == 1
+
+
+def test_participant_uploads_regression_predictions_at_the_bounds_gets_scored(client, world):
+    challenge = scored(client, world, AMOUNTS, "rmse", fraction=0.25)
+    rows = [(r.id, -20 if i % 2 else 40) for i, r in enumerate(challenge.rows)]
+    submission_id = submitted(client, challenge.id, world.alice, csv_of(rows))
+    assert read(client, submission_id, world.alice)["evaluation"]["status"] == "scored"
+
+
+def test_participant_uploads_roc_auc_score_of_absurd_size_gets_422(client, world):
+    challenge = scored(client, world, ALTERNATING, "roc_auc", fraction=0.25)
+    rows = [(r.id, r.value) for r in challenge.rows]
+    rows[2] = (rows[2][0], 1e16)
+    response = upload(client, challenge.id, world.alice, csv_of(rows))
+    assert response.status_code == 422
+    assert response.json["errors"] == {"file": ["Line 4: a score must lie between -1e15 and 1e15."]}
+    assert count(Submission) == 0
+
+
+def test_manager_uploads_regression_key_of_absurd_magnitude_gets_422(client, world):
+    challenge = draft(world, "rmse")
+    response = put_key(client, challenge.id, world.owner, key_file([1.0, 2.0, 3e20, 4.0]))
+    assert response.status_code == 422
+    assert response.json["errors"] == {"file": ["Line 4: a target must lie between -1e15 and 1e15."]}
+    assert count(AnswerKey) == 0
 
 
 @pytest.mark.parametrize("form, field", [
@@ -606,6 +662,7 @@ def test_participant_hit_by_scoring_fault_of_ours_gets_failed_evaluation_and_slo
     evaluation = read(client, submission_id, world.alice)["evaluation"]
     assert (evaluation["status"], evaluation["public_score"], evaluation["private_score"]) == ("failed", None, None)
     assert "our side" in evaluation["error"] and "does not count" in evaluation["error"]
+    assert evaluation["fault"] == "ours"
     assert quota(client, challenge.id, world.alice).json == {"remaining_today": 1, "remaining_total": 1,
                                                              "next_slot_at": "2030-01-01T12:00:00+00:00"}
     assert ranking(board(client, challenge.id)) == []
@@ -613,6 +670,58 @@ def test_participant_hit_by_scoring_fault_of_ours_gets_failed_evaluation_and_slo
     replacement = submitted(client, challenge.id, world.alice, labels(challenge))
     assert read(client, replacement, world.alice)["evaluation"]["status"] == "scored"
     assert ranking(board(client, challenge.id)) == [(1, "Alice", replacement, 1.0)]
+
+
+@pytest.mark.parametrize("outcome", [float("inf"), float("nan"), OverflowError("(34, 'Numerical result')"),
+                                     ValueError("Input contains infinity")],
+                         ids=["infinite", "nan", "overflow", "refused"])
+def test_participant_whose_predictions_defeat_the_metric_gets_failed_evaluation_that_counts(
+        client, world, monkeypatch, outcome):
+    challenge = scored(client, world, daily=1, limit=1)
+
+    def defeated(y_true, y_pred):  # as a metric overflowing on crafted values would end
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(scoring, "metric_of", lambda _: replace(METRICS["accuracy"], function=defeated))
+    submission_id = submitted(client, challenge.id, world.alice, labels(challenge))
+    evaluation = read(client, submission_id, world.alice)["evaluation"]
+    assert evaluation == {"status": "failed", "public_score": None, "private_score": None, "fault": "participant",
+                          "error": "Your predictions could not be scored: accuracy "
+                                   f"{'failed on them' if isinstance(outcome, Exception) else 'gave no finite score'}"
+                                   "; this submission counts toward your limits."}
+    assert quota(client, challenge.id, world.alice).json == {"remaining_today": 0, "remaining_total": 0,
+                                                             "next_slot_at": None}
+    refused = upload(client, challenge.id, world.alice, labels(challenge))
+    assert refused.status_code == 409 and count(Submission) == 1
+    assert select(client, challenge.id, world.alice, [submission_id]).status_code == 422
+    assert ranking(board(client, challenge.id)) == []
+
+
+def test_participant_with_failure_of_their_own_and_of_ours_has_only_theirs_counted(client, world, monkeypatch):
+    challenge = scored(client, world, daily=3, limit=10)
+    ours = upload_unclosed(client, challenge.id, world.alice, labels(challenge), title="Ours")
+    corrupt_prediction(client, ours.json["id"])
+    ours.close()
+    monkeypatch.setattr(scoring, "metric_of", lambda _: replace(METRICS["accuracy"], function=lambda *_: math.nan))
+    theirs = submitted(client, challenge.id, world.alice, labels(challenge), title="Theirs")
+    faults = [read(client, i, world.alice)["evaluation"]["fault"] for i in (ours.json["id"], theirs)]
+    assert faults == ["ours", "participant"]
+    assert quota(client, challenge.id, world.alice).json == {"remaining_today": 2, "remaining_total": 9,
+                                                             "next_slot_at": "2030-01-01T12:00:00+00:00"}
+
+
+def test_worker_evaluates_predictions_no_longer_aligned_to_the_key_fails_as_ours(client, world):
+    challenge = scored(client, world, daily=1, limit=1)
+    response = upload_unclosed(client, challenge.id, world.alice, labels(challenge), title="Cut short")
+    with client.application.app_context():  # as a storage fault of ours would leave them
+        db.session.get(Prediction, response.json["id"]).data = to_blob(values=np.zeros(3))
+        db.session.commit()
+    response.close()
+    evaluation = read(client, response.json["id"], world.alice)["evaluation"]
+    assert (evaluation["status"], evaluation["fault"]) == ("failed", "ours")
+    assert quota(client, challenge.id, world.alice).json["remaining_today"] == 1
 
 
 def test_worker_evaluates_corrupted_submission_fails_it_once(client, world):
@@ -875,7 +984,7 @@ def test_anonymous_reads_public_leaderboard_lower_is_better_for_log_loss(client,
     alice = submitted(client, challenge.id, world.alice, confident(0.6))
     bob = submitted(client, challenge.id, world.bob, confident(0.9))
     assert ranking(board(client, challenge.id)) == [
-        (1, "Bob", bob, pytest.approx(-math.log(0.9))), (2, "Alice", alice, pytest.approx(-math.log(0.6)))]
+        (1, "Bob", bob, six(-math.log(0.9))), (2, "Alice", alice, six(-math.log(0.6)))]
 
 
 def test_anonymous_reads_public_leaderboard_ties_go_to_earliest_submission(client, world):
@@ -887,6 +996,27 @@ def test_anonymous_reads_public_leaderboard_ties_go_to_earliest_submission(clien
     submitted(client, challenge.id, world.alice, labels(challenge, 1))  # the same public score, later
     assert ranking(board(client, challenge.id)) == [
         (1, "Bob", bob, pytest.approx(2 / 3)), (2, "Alice", alice_first, pytest.approx(2 / 3))]
+
+
+def test_anonymous_reads_public_leaderboard_scores_equal_to_six_digits_tie_and_go_to_earliest(client, world):
+    challenge = scored(client, world, AMOUNTS, "mae", fraction=0.25)
+    alice = submitted(client, challenge.id, world.alice, mae_file(challenge, 0.5000004, 1.0))  # worse in digit 7
+    world.clock.travel(minutes=1)
+    bob = submitted(client, challenge.id, world.bob, mae_file(challenge, 0.5, 1.0))
+    assert ranking(board(client, challenge.id)) == [(1, "Alice", alice, 0.5), (2, "Bob", bob, 0.5)]
+
+
+def test_everyone_sees_scores_to_six_significant_digits_on_submissions_boards_and_awards(client, world):
+    challenge = scored(client, world)  # 3 public rows, 7 private
+    submission_id = submitted(client, challenge.id, world.alice, labels(challenge, 1, 1))
+    assert read(client, submission_id, world.alice)["evaluation"]["public_score"] == 0.666667  # 2/3
+    assert ranking(board(client, challenge.id)) == [(1, "Alice", submission_id, 0.666667)]
+    world.clock.now = challenge.closes_at
+    assert read(client, submission_id, world.owner)["evaluation"]["private_score"] == 0.857143  # 6/7
+    assert ranking(board(client, challenge.id, "private", world.owner)) == [(1, "Alice", submission_id, 0.857143)]
+    award = client.post(f"{API}/challenges/{challenge.id}/awards", headers=auth_headers(world.owner),
+                        json={"prize_id": challenge.prize_ids[0], "submission_id": submission_id})
+    assert (award.status_code, award.json["rank"], award.json["score"]) == (201, 1, 0.857143)
 
 
 def test_anonymous_reads_public_leaderboard_without_withdrawn_disqualified_or_pending(client, world):
@@ -1002,7 +1132,7 @@ def test_author_sees_private_score_once_finalised_and_members_once_closed(client
     assert read(client, s2, world.manager)["evaluation"]["private_score"] is None
     world.clock.now = contest.challenge.closes_at
     assert read(client, s2, world.alice)["evaluation"] == {"status": "scored", "public_score": pytest.approx(0.5),
-                                                           "private_score": None, "error": None}
+                                                           "private_score": None, "error": None, "fault": None}
     assert read(client, s2, world.manager)["evaluation"]["private_score"] == pytest.approx(1.0)
     assert read(client, s2, world.judge)["evaluation"]["private_score"] == pytest.approx(1.0)
     listed = client.get(f"{API}/challenges/{contest.challenge.id}/submissions", headers=auth_headers(world.alice))

@@ -159,7 +159,7 @@ def _submit_pending(queued, participant, challenge) -> int:
                                        **upload(PREDICTIONS, **FORM)) as response:
         assert response.status_code == 201, response.json
         assert response.json["evaluation"] == {"status": "pending", "public_score": None, "private_score": None,
-                                               "error": None}
+                                               "error": None, "fault": None}
     assert stored(queued.app, response.json["id"]).status is EvaluationStatus.PENDING  # closed: still not run here
     return response.json["id"]
 
@@ -185,7 +185,7 @@ def test_participant_prediction_waits_in_the_queue_until_an_rq_worker_scores_it(
     assert (queued.queue.count, queued.queue.failed_job_registry.count) == (0, 0)
     receipt = queued.app.test_client().get(f"/api/v1/submissions/{submission_id}", headers=auth_headers(participant))
     assert receipt.json["evaluation"] == {"status": "scored", "public_score": pytest.approx(expected_scores()[0]),
-                                          "private_score": None, "error": None}
+                                          "private_score": None, "error": None, "fault": None}
 
 
 def test_operator_runs_the_worker_command_to_score_the_queue(queued):

@@ -30,9 +30,10 @@ def test_owner_runs_a_challenge_from_draft_to_paid_prizes(client, time_machine):
 
     org = _ok(client.post("/api/v1/organisations", headers=owner, json={"name": "Open Water Lab"}), 201)
     _ok(client.put(f"/api/v1/organisations/{org['id']}/members/{me['manager']['id']}", headers=owner,
-                   json={"role": "manager"}))
+                   json={"role": "manager", "email": "manager@example.com"}))
     judge_id = me["owner"]["id"] + 2
-    _ok(client.put(f"/api/v1/organisations/{org['id']}/members/{judge_id}", headers=owner, json={"role": "judge"}))
+    _ok(client.put(f"/api/v1/organisations/{org['id']}/members/{judge_id}", headers=owner,
+                   json={"role": "judge", "email": "judge@example.com"}))
 
     prizes = [{"title": t, "reward": {"amount": a, "currency": "EUR"}}
               for t, a in [("First", 5_000_000), ("Second", 2_000_000), ("Third", 1_000_000)]]

@@ -1,6 +1,7 @@
 """Teams through the HTTP API: forming, inviting, joining, leaving, merging, the split, and a team submitting as one."""
 import csv
 import io
+import json
 from datetime import timedelta
 from functools import partial
 from types import SimpleNamespace
@@ -10,8 +11,12 @@ import requests
 from sqlalchemy import func, select, update
 
 from challenges.extensions import db
-from challenges.models import Challenge, Evaluation, EvaluationStatus, Submission, SubmissionStatus, TeamMember
+from challenges.models import (
+    Challenge, Evaluation, EvaluationStatus, Invitation, Notification, Submission, SubmissionStatus, TeamMember,
+)
+from challenges.models.scoring import EvaluationFault
 from tests.factories import add_member, auth_headers, make_challenge, make_organisation, make_submission, make_user
+from tests.test_notifications import smtp  # noqa: F401  (a fixture)
 from tests.threads import race
 
 API = "/api/v1"
@@ -96,6 +101,19 @@ def member_ids(team):
     return [m["user_id"] for m in team["members"]]
 
 
+def notes(client, user, kind):
+    """The data of the user's notifications of this kind, newest first."""
+    items = ok(client.get(f"{API}/notifications?limit=100", headers=auth_headers(user)))["items"]
+    return [n["data"] for n in items if n["kind"] == kind]
+
+
+def same_problem(responses, status):
+    """The one problem+json body that every response answered, with this status."""
+    bodies = {json.dumps(problem(response, status), sort_keys=True) for response in responses}
+    assert len(bodies) == 1, bodies
+    return json.loads(bodies.pop())
+
+
 # Forming a team
 
 def test_participant_creates_team_captains_it_with_own_submissions(client):
@@ -103,10 +121,11 @@ def test_participant_creates_team_captains_it_with_own_submissions(client):
     captain = make_user()
     entry = make_submission(challenge, captain)
     body = ok(form(client, captain, challenge, "  Crew  "), 201)
-    assert body == {"id": body["id"], "challenge_id": challenge.id, "name": "Crew", "captain_id": captain.id,
+    assert body == {"id": body["id"], "challenge_id": challenge.id, "name": "Crew", "moderation": "visible",
+                    "captain_id": captain.id,
                     "members": [{"user_id": captain.id, "display_name": captain.display_name,
                                  "joined_at": "2030-01-01T12:00:00+00:00"}],
-                    "split": [{"user_id": captain.id, "weight": 1, "share": 1.0}], "merge_target_id": None,
+                    "split": [{"user_id": captain.id, "weight": 1, "share": 1.0}],
                     "created_at": "2030-01-01T12:00:00+00:00"}
     assert ok(read_submission(client, captain, entry.id))["team"] == {"id": body["id"], "name": "Crew"}
 
@@ -222,6 +241,27 @@ def test_captain_invites_with_bad_body_unprocessable(client, body, field):
     assert ok(client.get(f"{API}/invitations", headers=auth_headers(invitee)))["items"] == []
 
 
+@pytest.mark.parametrize("key", ["user_id", "email"])
+@pytest.mark.parametrize("phase, status", [("open", 422), ("closed", 409)])
+def test_captain_invites_whoever_cannot_join_gets_one_answer_nothing_created(client, app, time_machine, key, phase,
+                                                                            status):
+    owner, org, challenge = arena()
+    captain, judge, eligible = make_user(), make_user(), make_user()
+    add_member(org, judge, "judge")
+    team_id = team_of(client, challenge, captain)
+    suspended = make_user(suspended_at=time_machine.now)
+    unknown = SimpleNamespace(id=999999, email="nobody@example.com")
+    named = [unknown, owner, judge, make_user(is_admin=True), suspended] + ([eligible] if phase == "closed" else [])
+    time_machine.travel(days=8 if phase == "closed" else 0)
+    body = same_problem([invite(client, captain, team_id, **{key: user.id if key == "user_id" else user.email})
+                         for user in named], status)
+    assert key in body["errors"] if status == 422 else "closed" in body["detail"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(Invitation.team_id == team_id)) == 0
+        assert db.session.scalar(select(func.count()).where(
+            Notification.user_id.in_([user.id for user in named[1:]]))) == 0
+
+
 def test_non_captain_invites_refused(client):
     _, _, challenge = arena()
     captain, member, invitee = make_user(), make_user(), make_user()
@@ -297,7 +337,7 @@ def test_invitee_with_failed_evaluation_accepts_within_limit_ok(client, app):
     failed, _ = make_submission(challenge, invitee), make_submission(challenge, invitee)
     with app.app_context():
         db.session.execute(update(Submission).where(Submission.id == failed.id)
-                           .values(evaluation_status=EvaluationStatus.FAILED))
+                           .values(evaluation_status=EvaluationStatus.FAILED, evaluation_fault=EvaluationFault.OURS))
         db.session.commit()
     quota = ok(client.get(f"{API}/challenges/{challenge.id}/quota", headers=auth_headers(invitee)))
     assert quota["remaining_total"] == 1  # the failed one does not count
@@ -446,10 +486,9 @@ def test_captains_merge_first_team_survives(client):
     first, second = team_of(client, challenge, a, a2, name="A"), team_of(client, challenge, b, b2, name="B")
     ok(split(client, a, first, {str(a.id): 3, str(a2.id): 1}))
     entries = [ok(submit(client, user, challenge), 201)["id"] for user in (a2, b2)]
-    asked = ok(merge(client, a, first, second), 202)
-    assert (asked["id"], asked["merge_target_id"]) == (first, second)
+    assert ok(merge(client, a, first, second), 202) == ok(get_team(client, a, first))
     merged = ok(merge(client, b, second, first))
-    assert (merged["id"], merged["name"], merged["captain_id"], merged["merge_target_id"]) == (first, "A", a.id, None)
+    assert (merged["id"], merged["name"], merged["captain_id"]) == (first, "A", a.id)
     assert sorted(member_ids(merged)) == sorted(u.id for u in (a, a2, b, b2))
     assert [(s["weight"], s["share"]) for s in merged["split"]] == [(1, 0.25)] * 4
     assert [ok(read_submission(client, b, e))["team"] for e in entries] == [{"id": first, "name": "A"}] * 2
@@ -467,21 +506,49 @@ def test_captains_merge_refused_conflict(client, time_machine, case):
         for user in (a, a2, b, b2):
             ok(submit(client, user, challenge), 201)
     time_machine.travel(days={"merge_deadline": 2, "closed": 8}.get(case, 0))
-    problem(merge(client, a, first, second), 409)
-    problem(merge(client, b, second, first), 409)
+    if case in ("size", "submissions"):  # the first captain's request tells nothing of the other team
+        ok(merge(client, a, first, second), 202)
+    else:
+        problem(merge(client, a, first, second), 409)
+    detail = problem(merge(client, b, second, first), 409)["detail"]
+    assert {"merge_deadline": "merge deadline", "closed": "closed", "size": "3 members", "submissions": "(4)"}[case] \
+        in detail
     assert [len(ok(get_team(client, u, t))["members"]) for u, t in ((a, first), (b, second))] == [2, 2]
 
 
-def test_captain_merges_with_foreign_or_same_team_unprocessable(client):
+def test_captain_merges_with_own_team_or_bad_body_unprocessable(client):
     _, _, challenge = arena()
-    _, _, elsewhere = arena()
     captain = make_user()
     team_id = team_of(client, challenge, captain)
-    foreign = team_of(client, elsewhere, make_user())
-    for other in (team_id, foreign, 999999):
-        assert "team_id" in problem(merge(client, captain, team_id, other), 422)["errors"]
-    for body in ({}, {"team_id": "2"}, {"team_id": 2, "note": "x"}):
+    assert "team_id" in problem(merge(client, captain, team_id, team_id), 422)["errors"]
+    for body in ({}, {"team_id": "2"}, {"team_id": 2, "note": "x"}, {"team_id": 0}, {"team_id": 2 ** 31}):
         problem(client.post(f"{API}/teams/{team_id}/merge", headers=auth_headers(captain), json=body), 422)
+
+
+def test_captain_asking_to_merge_gets_one_answer_whatever_the_id_names(client):
+    _, _, challenge = arena(max_team_size=2, max_submissions_per_participant=1)
+    a, b, b2 = make_user(), make_user(), make_user()
+    first = team_of(client, challenge, a, name="A")
+    ok(submit(client, a, challenge), 201)
+    hidden = team_of(client, challenge, b, b2, name="Hidden")  # too big for a merge, and its submission too many
+    ok(submit(client, b2, challenge), 201)
+    foreign = team_of(client, arena()[2], make_user(), name="Foreign")
+    mine = ok(get_team(client, a, first))
+    responses = [merge(client, a, first, other) for other in (hidden, foreign, 999999)]
+    assert [ok(r, 202) for r in responses] == [mine] * 3
+    ok(merge(client, b, hidden, first), 202)  # a's request now names no team: this is b's own request
+    assert "members" in problem(merge(client, a, first, hidden), 409)["detail"]  # b asked: a may now learn why
+    assert [member_ids(ok(get_team(client, u, t))) for u, t in ((a, first), (b, hidden))] == [[a.id], [b.id, b2.id]]
+
+
+def test_captain_asking_to_merge_after_merge_deadline_gets_one_answer(client, time_machine):
+    _, _, challenge = arena(team_merge_deadline=time_machine.now + timedelta(days=1))
+    a = make_user()
+    first = team_of(client, challenge, a, name="A")
+    hidden = team_of(client, challenge, make_user(), name="Hidden")
+    foreign = team_of(client, arena()[2], make_user(), name="Foreign")
+    time_machine.travel(days=2)
+    same_problem([merge(client, a, first, other) for other in (hidden, foreign, 999999)], 409)
 
 
 def test_non_captain_merges_refused(client):
@@ -490,7 +557,8 @@ def test_non_captain_merges_refused(client):
     first, second = team_of(client, challenge, a, a2, name="A"), team_of(client, challenge, b, name="B")
     problem(merge(client, a2, first, second), 403)
     problem(merge(client, b, first, second), 404)
-    assert ok(get_team(client, a, first))["merge_target_id"] is None
+    ok(merge(client, b, second, first), 202)  # nobody asked for team A: this is only a request
+    assert member_ids(ok(get_team(client, a, first))) == [a.id, a2.id]
 
 
 # The split
@@ -507,6 +575,47 @@ def test_captain_sets_split_shares_reset_when_a_member_joins(client):
     assert [s["weight"] for s in ok(get_team(client, captain, team_id))["split"]] == [1, 1, 1]
 
 
+def test_captain_changes_split_every_member_told_in_app_and_by_email(client, smtp):
+    smtp.start()
+    _, _, challenge = arena()
+    captain, member = make_user(), make_user()
+    team_id = team_of(client, challenge, captain, member)
+    shares = [{"user_id": captain.id, "weight": 1, "share": 0.25}, {"user_id": member.id, "weight": 3, "share": 0.75}]
+    with split(client, captain, team_id, {str(captain.id): 1, str(member.id): 3}) as response:  # mail goes on close
+        assert ok(response)["split"] == shares
+    for user, mine in ((captain, shares[0]), (member, shares[1])):
+        [data] = notes(client, user, "team.split_changed")
+        assert data == {"team": {"id": team_id, "name": "Crew"}, "challenge": data["challenge"], "split": shares,
+                        "your_weight": mine["weight"], "your_share": mine["share"]}
+        assert data["challenge"]["id"] == challenge.id
+    mail = {recipients[0]: message for recipients, message in smtp.inbox.messages()}
+    assert sorted(mail) == sorted([captain.email, member.email])
+    assert mail[member.email]["Subject"].startswith("Your team's prize split changed")
+    assert "your_share: 0.75" in mail[member.email].get_content()
+    ok(split(client, captain, team_id, {str(captain.id): 1, str(member.id): 3}))  # the same split: no news
+    assert [len(notes(client, user, "team.split_changed")) for user in (captain, member)] == [1, 1]
+
+
+def test_members_of_a_weighted_team_told_when_a_change_of_members_resets_split(client):
+    _, _, challenge = arena(max_team_size=4)
+    captain, member, newcomer, other = make_user(), make_user(), make_user(), make_user()
+    team_id = team_of(client, challenge, captain, member)
+    assert notes(client, member, "team.split_changed") == []  # equal shares stay equal: nothing to tell
+    ok(split(client, captain, team_id, {str(captain.id): 1, str(member.id): 9}))
+    ok(answer(client, newcomer, ok(invite(client, captain, team_id, user_id=newcomer.id), 201)["id"]))
+    for user in (captain, member, newcomer):
+        assert notes(client, user, "team.split_changed")[0]["your_share"] == 0.333333
+    ok(split(client, captain, team_id, {str(captain.id): 1, str(member.id): 9, str(newcomer.id): 1}))
+    assert leave(client, newcomer, team_id, newcomer).status_code == 204
+    assert [notes(client, user, "team.split_changed")[0]["your_share"] for user in (captain, member)] == [0.5, 0.5]
+    second = team_of(client, challenge, other, name="Other")
+    ok(split(client, captain, team_id, {str(captain.id): 1, str(member.id): 2}))
+    ok(merge(client, captain, team_id, second), 202)
+    ok(merge(client, other, second, team_id))
+    assert [len(notes(client, user, "team.split_changed")) for user in (captain, member, other)] == [6, 6, 1]
+    assert notes(client, other, "team.split_changed")[0]["your_share"] == 0.333333
+
+
 @pytest.mark.parametrize("weights", [
     lambda c, m: {str(c.id): 1}, lambda c, m: {str(c.id): 1, str(m.id): 1, "999999": 1},
     lambda c, m: {str(c.id): 1, str(m.id): 0}, lambda c, m: {str(c.id): 1, str(m.id): -1},
@@ -520,6 +629,7 @@ def test_captain_sets_bad_split_unprocessable_unchanged(client, weights):
     team_id = team_of(client, challenge, captain, member)
     assert "weights" in problem(split(client, captain, team_id, weights(captain, member)), 422)["errors"]
     assert [s["share"] for s in ok(get_team(client, captain, team_id))["split"]] == [0.5, 0.5]
+    assert notes(client, member, "team.split_changed") == []
 
 
 def test_non_captain_sets_split_refused(client, time_machine):

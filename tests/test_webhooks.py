@@ -2,6 +2,7 @@
 import hashlib
 import hmac
 import json
+import logging
 import os
 import signal
 import socket
@@ -9,10 +10,12 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
+import requests
 from redis import Redis
 from rq import Queue
 from sqlalchemy import func, select, text
@@ -21,7 +24,7 @@ from challenges import clock, create_app, jobs
 from challenges.errors import Conflict
 from challenges.extensions import db, limiter
 from challenges.models import EVENT_TYPES, Challenge, Delivery, Event, IdempotencyRecord, Submission, User, Webhook
-from challenges.services import announcements, outbox, secrets, submissions, webhooks
+from challenges.services import addresses, announcements, outbox, secrets, submissions, webhooks
 from config import TestConfig
 from tests.factories import (
     add_member, auth_headers, count, make_award, make_challenge, make_organisation, make_submission, make_user,
@@ -39,8 +42,8 @@ DELIVERY_FIELDS = {"id", "event", "event_id", "status", "attempts", "last_status
 class Receiver:
     """A real HTTP endpoint on 127.0.0.1: records every POST and answers with planned status codes (then 200)."""
 
-    def __init__(self, port: int = 0):
-        self.requests, self.answers, self.delay = [], [], 0.0
+    def __init__(self, port: int = 0, host: str = "127.0.0.1"):
+        self.requests, self.answers, self.delay, self.meanwhile = [], [], 0.0, None
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,6 +51,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append(SimpleNamespace(path=self.path, headers=self.headers, body=body))
                 time.sleep(receiver.delay)
+                if receiver.meanwhile:  # something that happens while the sender waits for the answer
+                    receiver.meanwhile()
                 status = receiver.answers.pop(0) if receiver.answers else 200
                 self.send_response(status)
                 if status == 302:
@@ -58,10 +63,10 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.url = f"http://{host}:{self.server.server_port}/hook"
 
     def close(self) -> None:
         self.server.shutdown()
@@ -247,6 +252,56 @@ def test_owner_registers_webhook_to_private_address_gets_422(app, client, org, u
 def test_owner_registers_webhook_with_malformed_host_gets_422(client, org, url):
     response = register(client, org.owner, org.id, url)
     assert response.status_code == 422 and "url" in response.json["errors"]
+
+
+@pytest.mark.parametrize("url", [
+    "http://[::127.0.0.1]/", "http://[::a9fe:a9fe]/", "http://[::ffff:0:a00:1]/", "http://[2002:7f00:1::1]/",
+    "http://[2002:a9fe:a9fe::1]/", "http://[64:ff9b::7f00:1]/", "http://[64:ff9b::c0a8:101]/",
+    "http://[64:ff9b:1::5db8:d70e]/", "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+])
+def test_owner_registers_webhook_to_ipv6_form_of_private_ipv4_address_gets_422(app, client, org, url):
+    response = register(client, org.owner, org.id, url)
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {"url": ["The URL resolves to a loopback, private or link-local address."]}
+    assert count(Webhook) == 0
+
+
+@pytest.mark.parametrize("url", ["http://[2002:5db8:d70e::1]/hooks", "http://[64:ff9b::5db8:d70e]/hooks"])
+def test_owner_registers_webhook_to_ipv6_form_of_public_ipv4_address_created(client, org, url):
+    response = register(client, org.owner, org.id, url)
+    assert (response.status_code, response.json["url"]) == (201, url)
+
+
+@pytest.mark.parametrize("again", [PUBLIC, "HTTPS://93.184.215.14:443/hooks", "https://93.184.215.14/hooks#top"])
+def test_manager_registers_a_url_the_organisation_already_has_gets_409(client, org, again):
+    first = hooked(client, org, PUBLIC)
+    response = register(client, org.manager, org.id, again, ["challenge.published"])
+    assert response.status_code == 409 and response.headers["Content-Type"] == "application/problem+json"
+    assert response.json["detail"] == "The organisation already has a webhook for this URL."
+    listed = client.get(f"{API}/organisations/{org.id}/webhooks", headers=auth_headers(org.owner)).json["items"]
+    assert [hook["id"] for hook in listed] == [first["id"]]
+
+
+def test_owner_registers_another_path_or_the_same_url_in_another_organisation_created(client, org):
+    hooked(client, org, PUBLIC)
+    assert register(client, org.owner, org.id, PUBLIC + "?v=2").status_code == 201
+    assert register(client, org.owner, make_organisation(org.owner).id, PUBLIC).status_code == 201
+    assert count(Webhook) == 3
+
+
+def test_owner_registers_beyond_the_organisations_allowance_gets_409_until_one_is_deleted(app, client, org,
+                                                                                           monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOKS_PER_ORGANISATION", 2)
+    first, _ = hooked(client, org, PUBLIC + "/1"), hooked(client, org, PUBLIC + "/2")
+    response = register(client, org.owner, org.id, PUBLIC + "/3")
+    assert response.status_code == 409 and response.headers["Content-Type"] == "application/problem+json"
+    assert response.json["detail"] == "An organisation may have at most 2 webhooks; delete one first."
+    assert register(client, org.owner, org.id, "ftp://93.184.215.14/").status_code == 422  # the body comes first
+    assert count(Webhook) == 2
+    assert register(client, org.owner, make_organisation(org.owner).id, PUBLIC + "/3").status_code == 201
+    assert client.delete(f"{API}/organisations/{org.id}/webhooks/{first['id']}",
+                         headers=auth_headers(org.owner)).status_code == 204
+    assert register(client, org.owner, org.id, PUBLIC + "/3").status_code == 201
 
 
 def test_owner_deletes_webhook_and_its_deliveries(app, client, org, receiver):
@@ -441,6 +496,81 @@ def test_events_while_receiver_is_down_are_all_delivered_once_when_it_is_back(ap
     assert sorted(b["id"] for b in bodies) == sorted(d["id"] for d in log)
     log = deliveries(client, org.owner, hook["id"]).json["items"]
     assert [(d["status"], d["attempts"], d["last_status_code"]) for d in log] == [("delivered", 2, 200)] * 3
+
+
+@pytest.mark.parametrize("rebound", [
+    "::ffff:10.0.0.1", "::10.0.0.1", "2002:a9fe:a9fe::1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::5db8:d70e",
+    "2001:0:4136:e378:8000:63bf:80ff:fffe",
+])
+def test_delivery_to_a_name_now_resolving_to_an_ipv6_form_of_a_private_address_is_refused(app, client, org,
+                                                                                         monkeypatch, rebound):
+    monkeypatch.setitem(app.config, "WEBHOOK_RETRY_BASE_SECONDS", BASE)
+    resolves_to = ["93.184.215.14"]
+
+    def getaddrinfo(host, port, **_):
+        assert host == "hooks.example.test"
+        family = socket.AF_INET6 if ":" in resolves_to[0] else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (resolves_to[0], port))]
+
+    monkeypatch.setattr(addresses, "socket", SimpleNamespace(
+        getaddrinfo=getaddrinfo, SOCK_STREAM=socket.SOCK_STREAM, gaierror=socket.gaierror))
+    hook = hooked(client, org, "https://hooks.example.test/in", ["submission.received"])
+    resolves_to[0] = rebound  # the name's owner points it elsewhere after registration
+    assert submit(client, make_user(), make_challenge(org.it)).status_code == 201
+    delivery = only_delivery(client, org, hook["id"])
+    assert (delivery["status"], delivery["attempts"], delivery["last_status_code"], delivery["last_error"]) == (
+        "pending", 1, None, "The URL resolves to a loopback, private or link-local address.")
+
+
+def test_deliveries_beyond_a_destinations_share_wait_for_its_next_window_and_none_is_lost(app, client, org, receiver,
+                                                                                         time_machine, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_DELIVERIES_PER_HOST", "2/hour")
+    elsewhere = Receiver(host="127.0.0.2")  # another destination address has a share of its own
+    try:
+        hook = hooked(client, org, receiver.url, ["announcement.posted"])
+        hooked(client, org, elsewhere.url, ["announcement.posted"])
+        challenge = make_challenge(org.it)
+        with app.app_context():  # outside a request nothing relays: the deliveries wait
+            owner = db.session.get(User, org.owner.id)
+            for n in range(5):
+                announcements.post(owner, challenge.id, title=f"News {n}", body="More")
+        relay(app)
+        relay(app)
+        assert (len(receiver.requests), len(elsewhere.requests)) == (2, 2)
+        log = deliveries(client, org.owner, hook["id"]).json["items"]
+        waiting = [(d["status"], d["attempts"], d["last_error"], at(d["next_attempt_at"])) for d in log[:3]]
+        assert waiting == [("pending", 0, None, time_machine.now + timedelta(hours=1))] * 3
+        time_machine.travel(hours=1)
+        relay(app)
+        assert (len(receiver.requests), len(elsewhere.requests)) == (4, 4)
+        time_machine.travel(hours=1)
+        relay(app)
+    finally:
+        elsewhere.close()
+    for server in (receiver, elsewhere):
+        ids = [r.headers["Challenges-Delivery"] for r in server.requests]
+        assert len(ids) == len(set(ids)) == 5
+    log = deliveries(client, org.owner, hook["id"]).json["items"]
+    assert [(d["status"], d["attempts"]) for d in log] == [("delivered", 1)] * 5
+
+
+def test_webhook_deleted_while_its_delivery_is_under_way_is_skipped_quietly(app, client, org, receiver, caplog):
+    hook = hooked(client, org, receiver.url, ["announcement.posted"])
+    challenge = make_challenge(org.it)
+    with app.app_context():
+        announcements.post(db.session.get(User, org.owner.id), challenge.id, title="News", body="More")
+
+    def delete_the_webhook():
+        with app.app_context():
+            webhooks.delete(db.session.get(User, org.owner.id), org.id, hook["id"])
+
+    receiver.meanwhile = delete_the_webhook
+    with caplog.at_level(logging.WARNING):
+        relay(app)
+        with app.app_context():  # a delivery picked by a relay, then deleted before its attempt
+            assert webhooks.attempt(999_999) is None
+    assert len(receiver.requests) == 1 and count(Webhook) == count(Delivery) == 0
+    assert [record.getMessage() for record in caplog.records] == []
 
 
 # The delivery log and redelivery
@@ -666,10 +796,43 @@ def test_with_redis_the_delivery_waits_for_an_rq_worker(queued, org, receiver):
     assert submit(client, make_user(), make_challenge(org.it)).status_code == 201
     assert receiver.requests == []  # closed, yet nothing sent from the web process
     [job] = queued.queue.get_jobs()
-    assert (job.func_name, job.args) == ("challenges.jobs.run", ("challenges.services.outbox.relay",))
+    assert (job.func_name, job.args) == ("challenges.jobs.run_queued", ("challenges.services.outbox.relay",))
     with queued.app.app_context():
         jobs.work(burst=True)
     [request] = receiver.requests
     assert verify(request, hook["secret"])["type"] == "submission.received"
     assert only_delivery(client, org, hook["id"])["status"] == "delivered"
     assert (queued.queue.count, queued.queue.failed_job_registry.count) == (0, 0)
+
+
+def test_with_redis_commits_before_a_relay_starts_share_one_queued_relay(queued, org, receiver, monkeypatch):
+    client = queued.app.test_client()
+    hooked(client, org, receiver.url, ["submission.received"])
+    challenge = make_challenge(org.it)
+    assert [submit(client, make_user(), challenge).status_code for _ in range(3)] == [201] * 3
+    assert queued.queue.count == 1
+    monkeypatch.setattr(outbox, "BATCH", 2)  # so that the one relay needs a second turn
+    with queued.app.app_context():
+        jobs.work(burst=True)
+    assert len(receiver.requests) == 3  # the one relay sent what all three commits wrote
+    assert submit(client, make_user(), challenge).status_code == 201
+    assert queued.queue.count == 1  # once a relay has started, the next commit queues another
+
+
+@pytest.mark.postgres
+def test_managers_registering_one_url_at_once_get_one_webhook(app, api, org):
+    calls = [partial(requests.post, f"{api}/organisations/{org.id}/webhooks", timeout=30, headers=auth_headers(user),
+                     json={"url": PUBLIC, "events": ["submission.received"]}) for user in (org.owner, org.manager) * 4]
+    responses = race(*calls)
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 7
+    assert count(Webhook) == 1
+
+
+@pytest.mark.postgres
+def test_managers_registering_many_urls_at_once_stop_at_the_allowance(app, api, org, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOKS_PER_ORGANISATION", 3)
+    calls = [partial(requests.post, f"{api}/organisations/{org.id}/webhooks", headers=auth_headers(org.owner),
+                     json={"url": f"{PUBLIC}/{n}", "events": ["submission.received"]}, timeout=30) for n in range(8)]
+    responses = race(*calls)
+    assert sorted(r.status_code for r in responses) == [201] * 3 + [409] * 5
+    assert count(Webhook) == 3

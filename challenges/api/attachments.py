@@ -11,7 +11,8 @@ from challenges.schemas.common import PageArgs, page_of
 from challenges.services import attachments, challenges, submissions
 
 bp = Blueprint("attachments", __name__, url_prefix="/api/v1", description="Attachments.")
-FILE = "Allowed types (ATTACHMENT_TYPES) are judged from the content; at most MAX_ATTACHMENT_BYTES."
+FILE = ("Allowed types (ATTACHMENT_TYPES) are judged from the content (415 otherwise). At most MAX_ATTACHMENT_BYTES, "
+        "and the uploader's files together at most MAX_USER_STORAGE_BYTES (413 beyond either).")
 
 
 @bp.post("/submissions/<id:submission_id>/attachments")
@@ -76,5 +77,5 @@ def download_attachment(attachment_id):
 @login_required
 @bp.response(204)
 def delete_attachment(attachment_id):
-    """Remove a file one uploaded, while its submission or challenge can change."""
+    """Remove a file one uploaded, while its submission or challenge can change; its size counts no more."""
     attachments.delete(current_user(), attachment_id)

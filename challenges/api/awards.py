@@ -27,7 +27,7 @@ def create_award(data, challenge_id):
 @bp.arguments(PageArgs, location="query")
 @bp.response(200, page_of(AwardOut))
 def list_awards(args, challenge_id):
-    """A challenge's awards: members, and everyone once finalised."""
+    """A challenge's awards: members, and everyone once finalised (payouts: members and the winner)."""
     return awards.for_challenge(current_user(), challenge_id, **args)
 
 

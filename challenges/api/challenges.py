@@ -1,5 +1,10 @@
 """Challenges: drafting, publishing, browsing, cancelling, finalising, results."""
+from datetime import datetime
+
+from flask import request
+
 from challenges.api.blueprint import Blueprint, no_body
+from challenges.api.cached import anonymous_cache, next_phase_boundary
 
 from challenges.api.conditional import if_match
 from challenges.api.guards import guard
@@ -19,7 +24,14 @@ class ChallengeQuery(ChallengeListArgs, PageArgs):
     """Paging, filters and sort of the challenge list."""
 
 
+def _page_boundary(page: dict) -> datetime | None:
+    """A page changes when one of its challenges changes phase, and a page of one phase when any does."""
+    moments = [next_phase_boundary(page["items"]), challenges.next_phase_change() if "phase" in request.args else None]
+    return min(filter(None, moments), default=None)
+
+
 @bp.get("")
+@anonymous_cache("challenge-list", ChallengeQuery().fields, _page_boundary)
 @authenticated
 @bp.arguments(ChallengeQuery, location="query")
 @bp.response(200, page_of(ChallengeSummaryOut))
@@ -39,6 +51,7 @@ def create_challenge(data):
 
 
 @bp.get("/<id:challenge_id>")
+@anonymous_cache("challenge", (), lambda challenge: next_phase_boundary([challenge]))
 @authenticated
 @bp.response(200, ChallengeOut)
 def get_challenge(challenge_id):

@@ -12,3 +12,4 @@ def _setting(name: str):
 sign_in = limiter.limit(_setting("RATELIMIT_SIGN_IN"), key_func=get_remote_address)
 register = limiter.limit(_setting("RATELIMIT_REGISTER"), key_func=get_remote_address)
 submit = limiter.limit(_setting("RATELIMIT_SUBMIT"))
+invite = limiter.shared_limit(_setting("RATELIMIT_INVITE"), scope="invite")  # one allowance for every way to invite

@@ -44,7 +44,7 @@ def moderation_queue(args):
     return moderation.queue(current_user(), **args)
 
 
-@bp.post("/admin/moderation/<any(challenge,submission,question,answer):object_type>/<id:object_id>")
+@bp.post("/admin/moderation/<any(challenge,submission,question,answer,organisation,team):object_type>/<id:object_id>")
 @login_required
 @admin_only
 @guard_path(lambda actor, object_type, object_id: moderation.decidable(actor, ObjectType(object_type), object_id))

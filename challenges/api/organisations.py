@@ -1,4 +1,5 @@
 """Organisations, their members and their audit log."""
+from challenges.api import limits
 from challenges.api.blueprint import Blueprint
 
 from challenges.api.guards import guard
@@ -28,8 +29,8 @@ def create_organisation(data):
 @authenticated
 @bp.response(200, OrganisationOut)
 def get_organisation(organisation_id):
-    """An organisation."""
-    return organisations.get(organisation_id)
+    """An organisation; while held or hidden, its name and words only for its members."""
+    return organisations.read(current_user(), organisation_id)
 
 
 @bp.patch("/<id:organisation_id>")
@@ -52,13 +53,14 @@ def list_members(args, organisation_id):
 
 
 @bp.put("/<id:organisation_id>/members/<id:user_id>")
+@limits.invite
 @login_required
 @guard(organisations.owned)
 @bp.arguments(RoleIn)
 @bp.response(200, MemberOut)
 def set_member(data, organisation_id, user_id):
-    """Add a member or change their role (owners); the last owner stays."""
-    return organisations.set_member(current_user(), organisation_id, user_id, data["role"])
+    """Add a member by id and email, or change their role (owners; RATELIMIT_INVITE); never while they compete (409)."""
+    return organisations.set_member(current_user(), organisation_id, user_id, **data)
 
 
 @bp.delete("/<id:organisation_id>/members/<id:user_id>")

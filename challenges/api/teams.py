@@ -1,4 +1,5 @@
 """Teams: forming, inviting, joining, leaving, merging, and the prize split."""
+from challenges.api import limits
 from challenges.api.blueprint import Blueprint, no_body
 from challenges.api.guards import guard
 from challenges.api.idempotent import idempotent
@@ -18,7 +19,8 @@ bp = Blueprint("teams", __name__, url_prefix="/api/v1", description="Teams.")
 @bp.response(201, TeamOut)
 def create_team(data, challenge_id):
     """Form a team and captain it; one's own submissions move into it."""
-    return teams.create(current_user(), challenge_id, data["name"])
+    actor = current_user()
+    return teams.as_seen_by(actor, teams.create(actor, challenge_id, data["name"]))
 
 
 @bp.get("/challenges/<id:challenge_id>/teams")
@@ -35,17 +37,18 @@ def list_teams(args, challenge_id):
 @bp.response(200, TeamOut)
 def get_team(team_id):
     """A team, for its members, those invited, and the organisation."""
-    return teams.visible(current_user(), team_id)
+    return teams.read(current_user(), team_id)
 
 
 @bp.post("/teams/<id:team_id>/invitations")
+@limits.invite
 @login_required
 @guard(teams.captained)
 @idempotent
 @bp.arguments(InvitationIn)
 @bp.response(201, InvitationOut)
 def invite(data, team_id):
-    """Invite a participant by user id or email (the captain)."""
+    """Invite a participant by user id or email (the captain; RATELIMIT_INVITE); one 422 for any who cannot join."""
     return teams.invite(current_user(), team_id, **data)
 
 
@@ -91,11 +94,13 @@ def remove_member(team_id, user_id):
 @guard(teams.captained)
 @bp.arguments(MergeIn)
 @bp.response(200, TeamOut, description="The merged team: the second captain completed the merge.")
-@bp.alt_response(202, schema=TeamOut, description="The request is recorded; the other captain completes it.")
+@bp.alt_response(202, schema=TeamOut, description="The caller's team: the request is recorded, whatever team the id "
+                                                  "names; the other captain completes it.")
 def merge_teams(data, team_id):
     """Merge with another team: both captains ask; the first captain's team survives."""
-    team, merged = teams.merge(current_user(), team_id, data["team_id"])
-    return team, 200 if merged else 202
+    actor = current_user()
+    team, merged = teams.merge(actor, team_id, data["team_id"])
+    return teams.as_seen_by(actor, team), 200 if merged else 202
 
 
 @bp.put("/teams/<id:team_id>/split")
@@ -104,5 +109,6 @@ def merge_teams(data, team_id):
 @bp.arguments(SplitIn)
 @bp.response(200, TeamOut)
 def set_split(data, team_id):
-    """Set each member's weight in a prize (the captain), until the deadline."""
-    return teams.set_split(current_user(), team_id, data["weights"])
+    """Set each member's weight in a prize (the captain), until the deadline; members are notified."""
+    actor = current_user()
+    return teams.as_seen_by(actor, teams.set_split(actor, team_id, data["weights"]))

@@ -16,7 +16,7 @@ bp = Blueprint("webhooks", __name__, url_prefix="/api/v1", description="Webhooks
 @bp.arguments(WebhookIn)
 @bp.response(201, NewWebhookOut)
 def register_webhook(data, organisation_id):
-    """Register an endpoint for some events (owners, managers); the secret is shown this once."""
+    """Register an endpoint for some events (owners, managers), once per URL; the secret is shown this once."""
     return webhooks.register(current_user(), organisation_id, **data)
 
 

@@ -33,6 +33,15 @@ class SignInAddress(db.Model):
     last_seen_at: Mapped[datetime]
 
 
+class SignInCounter(db.Model):
+    """Sign-in attempts counted in a fixed window, in the database so that every worker sees one count (Redis
+    holds them instead when the rate limits live there)."""
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # an HMAC: no emails or addresses in clear
+    attempts: Mapped[int]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # expired counters are swept by this index
+
+
 class Token(db.Model):
     """A bearer token, stored as the SHA-256 of its value."""
 

@@ -13,6 +13,8 @@ class Attachment(db.Model):
     __table_args__ = (
         Index("ix_attachment_challenge", "challenge_id", "id"),
         Index("ix_attachment_submission", "submission_id", "id"),
+        Index("ix_attachment_uploader", "uploader_id", "size"),  # the storage quota's sum, from the index alone
+        Index("ix_attachment_sha256", "sha256"),  # whether a stored file is still named, for the sweep
         CheckConstraint("size >= 0", name="size_not_negative"),
     )
 

@@ -47,6 +47,7 @@ class Challenge(db.Model):
     __table_args__ = (
         Index("ix_challenge_created", "created_at", "id"),
         Index("ix_challenge_closes", "closes_at", "id"),
+        Index("ix_challenge_opens", "opens_at", "id"),  # the upcoming ones, and the next opening
         Index("ix_challenge_prize_total", "prize_total", "id"),
         Index("ix_challenge_organisation", "organisation_id", "created_at", "id"),
         Index("ix_challenge_organisation_closes", "organisation_id", "closes_at", "id"),

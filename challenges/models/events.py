@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from challenges.dbtypes import enum_type
@@ -32,11 +32,17 @@ class Event(db.Model):
 class Webhook(db.Model):
     """An organisation's endpoint, the events it wants, and its signing secret (encrypted)."""
 
-    __table_args__ = (Index("ix_webhook_organisation", "organisation_id", "id"),)
+    __table_args__ = (
+        Index("ix_webhook_organisation", "organisation_id", "id"),
+        UniqueConstraint("organisation_id", "url_sha256"),  # one webhook per URL and organisation
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
     url: Mapped[str] = mapped_column(String(2000))
+    # SHA-256 of the URL in canonical form: a URL may be too long to index. Null only for a duplicate that
+    # was registered before duplicates were refused.
+    url_sha256: Mapped[str | None] = mapped_column(String(64))
     events: Mapped[list] = mapped_column(JSON)
     secret_encrypted: Mapped[str] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
@@ -72,3 +78,11 @@ class Delivery(db.Model):
 
     webhook: Mapped[Webhook] = relationship()
     event: Mapped[Event] = relationship()
+
+
+class DestinationWindow(db.Model):
+    """How many delivery attempts one destination address has had in one window of time."""
+
+    address: Mapped[str] = mapped_column(String(45), primary_key=True)  # the IP address a delivery connects to
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    attempts: Mapped[int]

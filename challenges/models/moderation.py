@@ -24,6 +24,8 @@ class ObjectType(StrEnum):
     SUBMISSION = "submission"
     QUESTION = "question"
     ANSWER = "answer"  # a question's answer, named by the question's id
+    ORGANISATION = "organisation"  # its name, description and website
+    TEAM = "team"  # its name
 
 
 class CaseStatus(StrEnum):

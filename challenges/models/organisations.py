@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from challenges.extensions import db
 from challenges.dbtypes import enum_type
+from challenges.models.moderation import Moderation
 
 
 class Role(StrEnum):
@@ -18,12 +19,14 @@ class Role(StrEnum):
 
 
 class Organisation(db.Model):
-    """An organisation that posts challenges."""
+    """An organisation that posts challenges; while held or hidden, only its members see its name and words."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     website: Mapped[str | None] = mapped_column(String(500))
+    moderation: Mapped[Moderation] = mapped_column(enum_type(Moderation), default=Moderation.VISIBLE,
+                                                   server_default="visible")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -17,6 +17,13 @@ class EvaluationStatus(StrEnum):
     FAILED = "failed"
 
 
+class EvaluationFault(StrEnum):
+    """Whose fault a failed evaluation was: ours leaves the participant's slot free, theirs does not."""
+
+    PARTICIPANT = "participant"  # the predictions defeated the metric
+    OURS = "ours"  # the service could not read the key or the predictions back
+
+
 class AnswerKey(db.Model):
     """A challenge's hidden answer key, split into a public and a private part; never returned."""
 
@@ -27,6 +34,9 @@ class AnswerKey(db.Model):
     public_rows: Mapped[int]
     public_fraction: Mapped[float] = mapped_column(Float)  # the fraction the stored split was made with
     sha256: Mapped[str] = mapped_column(String(64))
+    # The values a regression prediction may take, derived from the key's range; null when the metric fixes them.
+    prediction_min: Mapped[float | None] = mapped_column(Float)
+    prediction_max: Mapped[float | None] = mapped_column(Float)
     data: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))  # ids, values and public mask, compressed
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("user.id"))
     uploaded_at: Mapped[datetime]

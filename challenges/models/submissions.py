@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from challenges.extensions import db
 from challenges.dbtypes import enum_type
 from challenges.models.moderation import Moderation
-from challenges.models.scoring import EvaluationStatus
+from challenges.models.scoring import EvaluationFault, EvaluationStatus
 
 
 class SubmissionStatus(StrEnum):
@@ -61,6 +61,7 @@ class Submission(db.Model):
     public_score: Mapped[float | None] = mapped_column(Float)
     private_score: Mapped[float | None] = mapped_column(Float)
     evaluation_error: Mapped[str | None] = mapped_column(Text)
+    evaluation_fault: Mapped[EvaluationFault | None] = mapped_column(enum_type(EvaluationFault))  # set when failed
     scored_at: Mapped[datetime | None]
     selected: Mapped[bool] = mapped_column(default=False)
     moderation: Mapped[Moderation] = mapped_column(enum_type(Moderation), default=Moderation.VISIBLE,
@@ -77,7 +78,8 @@ class Submission(db.Model):
             return None
         final = self.challenge.status == "finalised"
         return {"status": self.evaluation_status, "public_score": self.public_score,
-                "private_score": self.private_score if final else None, "error": self.evaluation_error}
+                "private_score": self.private_score if final else None, "error": self.evaluation_error,
+                "fault": self.evaluation_fault}
 
 
 class Revision(db.Model):

@@ -2,11 +2,15 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, case, cast, literal, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from challenges.dbtypes import enum_type
 from challenges.extensions import db
+from challenges.models.moderation import Moderation
+
+UNSEEN = (Moderation.HELD, Moderation.HIDDEN)
 
 
 class Team(db.Model):
@@ -16,7 +20,9 @@ class Team(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(100))
+    chosen_name: Mapped[str] = mapped_column("name", String(100))  # as its captain wrote it; see `name`
+    moderation: Mapped[Moderation] = mapped_column(enum_type(Moderation), default=Moderation.VISIBLE,
+                                                   server_default="visible")
     captain_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     weights: Mapped[dict | None] = mapped_column(JSON)  # {"<user_id>": weight}; None: equal shares
     merge_target_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
@@ -25,6 +31,23 @@ class Team(db.Model):
     members: Mapped[list["TeamMember"]] = relationship(
         order_by=lambda: [TeamMember.joined_at, TeamMember.user_id], cascade="all, delete-orphan",
         back_populates="team")
+
+    # Every reader of a team's name (submissions, leaderboards, exports, notifications, emails, the audit log) reads
+    # `name`, so none of them can show a name held or hidden as spam; the team's own members and platform admins
+    # read `chosen_name` on the team itself.
+    @hybrid_property
+    def name(self) -> str:
+        """The name everyone is shown: the chosen one, or "Team <id>" while it is held or hidden."""
+        return f"Team {self.id}" if self.moderation in UNSEEN else self.chosen_name
+
+    @name.inplace.setter
+    def _name_setter(self, value: str) -> None:
+        self.chosen_name = value
+
+    @name.inplace.expression
+    @classmethod
+    def _name_expression(cls):
+        return case((cls.moderation.in_(UNSEEN), literal("Team ") + cast(cls.id, String)), else_=cls.chosen_name)
 
     @property
     def split(self) -> list[dict]:

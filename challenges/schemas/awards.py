@@ -21,15 +21,15 @@ class PayoutIn(Schema):
 
 
 class AwardOut(Schema):
-    """An award and its payout status."""
+    """An award and its payout status; the public gets null for all but the prize, rank, score and winner."""
 
     id = fields.Integer()
     challenge_id = fields.Integer()
     prize_id = fields.Integer()
     submission_id = fields.Integer()
-    status = fields.Enum(AwardStatus, by_value=True)
-    awarded_by = fields.Integer()
-    awarded_at = fields.AwareDateTime()
+    status = fields.Enum(AwardStatus, by_value=True, allow_none=True)
+    awarded_by = fields.Integer(allow_none=True)
+    awarded_at = fields.AwareDateTime(allow_none=True)
     payout_reference = fields.String(allow_none=True)
     paid_at = fields.AwareDateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
@@ -47,8 +47,10 @@ class ResultSubmission(Schema):
 
 
 class ResultOut(Schema):
-    """A prize and who won it."""
+    """A prize and who won it, with the winner's rank and score when the prize was awarded."""
 
     prize = fields.Nested(PrizeOut)
+    rank = fields.Integer(allow_none=True)
+    score = fields.Float(allow_none=True)
     submission = fields.Nested(ResultSubmission, allow_none=True)
     participant = fields.Nested(UserRef, allow_none=True)

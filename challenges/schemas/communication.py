@@ -29,12 +29,13 @@ class AnswerOut(Schema):
 
 
 class QuestionOut(Schema):
-    """A question and its answer (null until answered)."""
+    """A question and its answer (null until answered); `asker` is null to all but the asker, owners and
+    managers while blind judging keeps participants unknown."""
 
     id = fields.Integer()
     challenge_id = fields.Integer()
     body = fields.String()
-    asker = fields.Nested(UserRef)
+    asker = fields.Nested(UserRef, allow_none=True)
     answer = fields.Nested(AnswerOut, allow_none=True)
     created_at = fields.AwareDateTime()
     moderation = fields.Enum(Moderation, by_value=True)

@@ -1,7 +1,8 @@
 """Organisations, members and the audit log."""
 from marshmallow import fields, validate
 
-from challenges.models import Role
+from challenges.models import Moderation, Role
+from challenges.schemas.accounts import LowerEmail
 from challenges.schemas.common import Schema, UserRef, name, text
 
 
@@ -18,12 +19,16 @@ class OrganisationPatch(OrganisationIn):
 
 
 class OrganisationOut(Schema):
-    """An organisation."""
+    """An organisation; while held or hidden, its name, description and website are for its members only."""
 
     id = fields.Integer(dump_only=True)
     name = fields.String(dump_only=True)
     description = fields.String(dump_only=True)
     website = fields.String(dump_only=True, allow_none=True)
+    moderation = fields.Enum(Moderation, by_value=True, dump_only=True, metadata={"description": (
+        "`held` (likely spam, waiting for review) or `hidden` (by a platform admin): only members and platform admins "
+        "read the name, description and website; others read \"Organisation <id>\", \"\" and null, and challenges "
+        "drafted meanwhile are held.")})
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
 
@@ -37,9 +42,10 @@ class MemberOut(Schema):
 
 
 class RoleIn(Schema):
-    """The role to give a member."""
+    """The role to give; to add someone who is not a member yet, their email too (an id alone adds no one)."""
 
     role = fields.Enum(Role, by_value=True, required=True)
+    email = LowerEmail(validate=validate.Length(max=254))  # must be the email of the account with this id
 
 
 class AuditEntryOut(Schema):

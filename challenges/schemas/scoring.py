@@ -27,7 +27,9 @@ class NoFields(Schema):
 
 
 class AnswerKeyOut(Schema):
-    """What was stored of the answer key: never the key itself."""
+    """What was stored of the answer key: never the key itself. For mae and rmse, predictions must lie between
+    `prediction_min` and `prediction_max` (the key's range widened by its span on each side, rounded outward), for
+    the organisation to announce; null for metrics whose predictions are labels or probabilities."""
 
     rows = fields.Integer()
     public_rows = fields.Integer()
@@ -35,6 +37,8 @@ class AnswerKeyOut(Schema):
     sha256 = fields.String()
     target = fields.String()
     metric = fields.String()
+    prediction_min = fields.Float(allow_none=True)
+    prediction_max = fields.Float(allow_none=True)
     uploaded_at = fields.AwareDateTime()
 
 

@@ -2,6 +2,7 @@
 from marshmallow import ValidationError, fields, validate, validates
 
 from challenges.models import EvaluationStatus, Moderation, SubmissionStatus
+from challenges.models.scoring import EvaluationFault
 from challenges.schemas.common import Schema, TeamRef, Trimmed, UserRef, flag, name, text
 
 
@@ -28,12 +29,15 @@ class SubmissionIn(SubmissionPatch):
 
 
 class EvaluationOut(Schema):
-    """The scoring of a predictions file; the private score after the deadline (members) or finalisation."""
+    """The scoring of a predictions file; the private score after the deadline (members) or finalisation. Scores
+    are rounded to 6 significant digits and ranked as shown. A failure's `fault` is `ours` (the submission does not
+    count toward the limits) or `participant` (the predictions defeated the metric: it counts)."""
 
     status = fields.Enum(EvaluationStatus, by_value=True)
     public_score = fields.Float(allow_none=True)
     private_score = fields.Float(allow_none=True)
     error = fields.String(allow_none=True)
+    fault = fields.Enum(EvaluationFault, by_value=True, allow_none=True)  # null unless failed
 
 
 class SubmissionOut(Schema):

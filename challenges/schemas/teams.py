@@ -1,7 +1,7 @@
 """Teams, invitations, merges and the prize split."""
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from challenges.models import InvitationStatus
+from challenges.models import InvitationStatus, Moderation
 from challenges.schemas.common import MAX_INT, Schema, ident, name
 from challenges.schemas.accounts import LowerEmail
 
@@ -29,15 +29,18 @@ class SplitOut(Schema):
 
 
 class TeamOut(Schema):
-    """A team, its members (longest-standing first) and its split."""
+    """A team, its members (longest-standing first) and its split; while held or hidden, its name is for its members."""
 
     id = fields.Integer()
     challenge_id = fields.Integer()
     name = fields.String()
+    moderation = fields.Enum(Moderation, by_value=True, metadata={"description": (
+        "`held` (likely spam, waiting for review) or `hidden` (by a platform admin): only the team's members and "
+        "platform admins read its name, here; everyone else, and every other read, notification, email and export, "
+        "calls it \"Team <id>\".")})
     captain_id = fields.Integer()
     members = fields.List(fields.Nested(TeamMemberOut))
     split = fields.List(fields.Nested(SplitOut))
-    merge_target_id = fields.Integer(allow_none=True)  # the team this one asked to merge with
     created_at = fields.AwareDateTime()
 
 
@@ -72,7 +75,7 @@ class MergeIn(Schema):
 
 
 class SplitIn(Schema):
-    """Positive integer weights for every member, keyed by user id; share = weight / sum."""
+    """Positive integer weights for every member, keyed by user id (0 is refused); share = weight / sum."""
 
     weights = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,9}$")),
                           values=fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_INT)),

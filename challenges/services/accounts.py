@@ -4,7 +4,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -12,7 +12,7 @@ from challenges import clock
 from challenges.errors import Conflict, Unauthorized
 from challenges.extensions import db
 from challenges.models import Token, User
-from challenges.services import audit, sign_in_throttle
+from challenges.services import audit, organisations, sign_in_throttle
 from challenges.services.passwords import hash_password, verify_password
 
 
@@ -33,12 +33,16 @@ def find_by_email(email: str) -> User | None:
 
 
 def register(*, email: str, password: str, display_name: str, is_admin: bool = False) -> User:
-    """Create an account; 409 when the email is taken."""
-    email = email.strip().lower()
+    """Create an account; 409 when the email is taken, 422 for a display name that reads like spam."""
+    from challenges.services import moderation  # which revokes accounts' tokens
+
+    email, display_name = email.strip().lower(), display_name.strip()
+    if not is_admin:  # the operator names platform admins from the command line
+        moderation.require_plain_name("display_name", display_name)
     if find_by_email(email):
         raise Conflict("An account with this email already exists.")
     now = clock.now()
-    user = User(email=email, password_hash=hash_password(password), display_name=display_name.strip(),
+    user = User(email=email, password_hash=hash_password(password), display_name=display_name,
                 is_admin=is_admin, created_at=now)
     db.session.add(user)
     try:
@@ -91,6 +95,12 @@ def revoke_token(actor: User, raw: str) -> None:
     db.session.commit()
 
 
+def revoke_all_tokens(user: User) -> None:
+    """Revoke every live token of the user (not committed): a suspension, or its end, needs a fresh sign-in."""
+    db.session.execute(update(Token).where(Token.user_id == user.id, Token.revoked_at.is_(None))
+                       .values(revoked_at=clock.now()).execution_options(synchronize_session=False))
+
+
 def admin_count() -> int:
     """How many platform admins exist."""
     return db.session.scalar(select(func.count()).select_from(User).where(User.is_admin))
@@ -101,6 +111,7 @@ def make_admin(email: str, password: str, display_name: str) -> User:
     user = find_by_email(email)
     if user is None:
         return register(email=email, password=password, display_name=display_name, is_admin=True)
+    organisations.require_not_competing(None, user.id)  # an admin acts as the owner of every organisation
     user.is_admin = True
     audit.record(None, "user.admin_granted", user, None)
     db.session.commit()

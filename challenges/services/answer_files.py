@@ -14,7 +14,9 @@ from challenges.services.metrics import Metric
 
 CHUNK_ROWS = 100_000
 MAX_ID_LENGTH = 200
-MAX_LABEL = 1e15  # class labels go through int64, and float64 holds every integer up to 2**53
+MAX_MAGNITUDE = 1e15  # labels go through int64 (float64 holds integers up to 2**53); targets stay far from overflow
+SPAN_MARGIN = 1  # a regression prediction may miss the key's range by this many times its scale, on either side
+MIN_EXPONENT = -300  # the rounding unit of a prediction range stays a normal float, however close the targets
 SHOWN_CHARS = 40  # longer texts are cut in messages
 
 
@@ -26,6 +28,7 @@ class Key:
     ids: np.ndarray
     values: np.ndarray
     sha256: str
+    bounds: tuple[float, float] | None = None  # the values a regression prediction may take
 
     @property
     def rows(self) -> int:
@@ -144,21 +147,34 @@ def _encode(ids: list[str]) -> np.ndarray:
 
 
 _RULES = {  # kind -> (test of finite values, message when it fails)
-    "any": (lambda v: np.ones(v.shape, dtype=bool), ""),
-    "integer": (lambda v: (v == np.trunc(v)) & (np.abs(v) < MAX_LABEL), "a class label must be an integer."),
+    "any": (lambda v: np.abs(v) <= MAX_MAGNITUDE, "a target must lie between -1e15 and 1e15."),
+    "integer": (lambda v: (v == np.trunc(v)) & (np.abs(v) < MAX_MAGNITUDE), "a class label must be an integer."),
     "binary": (lambda v: (v == 0) | (v == 1), "the label must be 0 or 1."),
     "probability": (lambda v: (v >= 0) & (v <= 1), "a probability must be between 0 and 1."),
+    "score": (lambda v: np.abs(v) <= MAX_MAGNITUDE, "a score must lie between -1e15 and 1e15."),
 }
 
 
-def _parse(chunk: _Chunk, kind: str) -> tuple[np.ndarray, _LineError | None]:
-    """Float64 values of a chunk and its first value that is no number or does not fit kind."""
+def _within(bounds: tuple[float, float]) -> tuple:
+    """The rule of a regression prediction: inside the range derived from the key."""
+    low, high = bounds
+    return (lambda v: (v >= low) & (v <= high),
+            f"a prediction must lie between {_plain(low)} and {_plain(high)} for this challenge.")
+
+
+def _plain(number: float) -> str:
+    """A bound as a participant would type it: no exponent, no trailing zeros."""
+    return np.format_float_positional(number, trim="-")
+
+
+def _parse(chunk: _Chunk, rule: tuple) -> tuple[np.ndarray, _LineError | None]:
+    """Float64 values of a chunk and its first value that is no number or does not pass the rule."""
     try:
         values, end = np.array(chunk.texts, dtype=np.float64), None  # calls float() per text: fast path
     except ValueError:
         end = next(i for i, text in enumerate(chunk.texts) if not _is_number(text))
         values = np.array(chunk.texts[:end], dtype=np.float64)
-    test, message = _RULES[kind]
+    test, message = rule
     misfits = np.flatnonzero(~(np.isfinite(values) & test(values)))
     if misfits.size:
         index = int(misfits[0])
@@ -183,7 +199,7 @@ def _not_a_number(text: str) -> str:
 
 
 def _misfit(value: float, text: str, message: str) -> str:
-    """The message for a number outside its kind."""
+    """The message for a number its rule refuses."""
     if not math.isfinite(value):
         return f"{_quoted(text)} is not a finite number."
     if message.startswith("a class label") and value == math.trunc(value):
@@ -195,11 +211,27 @@ def read_key(stream: BinaryIO, metric: Metric) -> Key:
     """Parse and check an answer key; ids come back sorted, the values permuted alike."""
     source = _Csv(stream)
     target = _key_target(*source.header())
-    ids, values, lines = _sorted(*_key_rows(source, metric.labels))
+    ids, values, lines = _sorted(*_key_rows(source, _RULES[metric.labels]))
     duplicate = _first_duplicate(ids, lines)
     if duplicate:
         raise duplicate
-    return Key(target, ids, values, source.sha256())
+    bounds = prediction_range(values) if metric.predictions == "any" else None
+    return Key(target, ids, values, source.sha256(), bounds)
+
+
+def prediction_range(values: np.ndarray) -> tuple[float, float]:
+    """The key's range widened on each side by SPAN_MARGIN times its scale (the larger of its span and its
+    magnitude), rounded outward to a multiple of the scale's leading power of ten.
+
+    Wide enough for any honest model, narrow enough that no row's error can drown the others (which would let
+    crafted values read the public/private split off a score), and coarse, so that it says little about the key:
+    a narrow key far from zero is not located by its range."""
+    low, high = float(values.min()), float(values.max())
+    scale = max(high - low, abs(low), abs(high)) or 1.0  # a key of zeros still leaves room around them
+    exponent = max(math.floor(math.log10(scale)), MIN_EXPONENT)
+    unit = 10.0 ** exponent
+    return (float(f"{math.floor((low - SPAN_MARGIN * scale) / unit)}e{exponent}"),
+            float(f"{math.ceil((high + SPAN_MARGIN * scale) / unit)}e{exponent}"))  # as exact as a typed decimal
 
 
 def _key_target(line: int, header: list[str]) -> str:
@@ -211,14 +243,14 @@ def _key_target(line: int, header: list[str]) -> str:
     return header[1]
 
 
-def _key_rows(source: _Csv, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _key_rows(source: _Csv, rule: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ids, values and lines of every row, in file order; a problem loses to an earlier duplicate."""
     ids, values, lines = [], [], []
     try:
         for chunk in source.chunks():
             ids.append(_encode(chunk.ids))
             lines.append(np.array(chunk.lines, dtype=np.int64))
-            chunk_values, problem = _parse(chunk, kind)
+            chunk_values, problem = _parse(chunk, rule)
             if problem:
                 raise problem
             values.append(chunk_values)
@@ -282,16 +314,17 @@ def read_predictions(stream: BinaryIO, key: Key, metric: Metric) -> tuple[np.nda
     line, header = source.header()
     if header != ["id", key.target]:
         raise _LineError(line, f"the header must be id,{key.target}.")
+    rule = _within(key.bounds) if metric.predictions == "any" and key.bounds else _RULES[metric.predictions]
     values = np.full(key.rows, np.nan)
     seen = np.zeros(key.rows, dtype=np.int64)  # per key id, the line of its first row; 0 while unseen
     for chunk in source.chunks():
-        positions, chunk_values = _align(chunk, key, seen, metric.predictions)
+        positions, chunk_values = _align(chunk, key, seen, rule)
         values[positions] = chunk_values
     _check_complete(key, seen)
     return values, source.sha256()
 
 
-def _align(chunk: _Chunk, key: Key, seen: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+def _align(chunk: _Chunk, key: Key, seen: np.ndarray, rule: tuple) -> tuple[np.ndarray, np.ndarray]:
     """Key positions and values of a chunk's rows, marking them seen; raises the chunk's earliest problem."""
     ids, lines = _encode(chunk.ids), np.array(chunk.lines, dtype=np.int64)
     positions = np.minimum(np.searchsorted(key.ids, ids), key.rows - 1)
@@ -299,7 +332,7 @@ def _align(chunk: _Chunk, key: Key, seen: np.ndarray, kind: str) -> tuple[np.nda
     _mark_seen(seen, positions[known], lines[known])
     wrong = ~known
     wrong[known] = seen[positions[known]] != lines[known]  # not the id's first row
-    values, problem = _parse(chunk, kind)
+    values, problem = _parse(chunk, rule)
     if wrong.any():
         index = int(np.argmax(wrong))
         if not problem or lines[index] < problem.line:

@@ -1,18 +1,24 @@
-"""Files on submissions and challenges: checked, stored by SHA-256, and served to those who may see their owner."""
+"""Files on submissions and challenges: checked, stored by SHA-256 within their uploader's allowance, served to
+those who may see their owner, and swept from the store once nothing names them."""
 import logging
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, func, literal, select, union_all
 
 from challenges import clock, pagination
-from challenges.errors import Conflict, Unavailable
+from challenges.errors import Conflict, TooLarge, Unavailable
 from challenges.extensions import db
-from challenges.models import Attachment, Challenge, Status, User
+from challenges.models import AnswerKey, Attachment, Challenge, Prediction, Status, User
 from challenges.services import audit, challenges, file_types, policy, submissions
 from challenges.storage import MissingFile, storage
 
 MAX_PER_OWNER = 50
+SWEEP_BATCH = 100  # files deleted per transaction, so that an upload of one of them never waits long
+# Every column that names a file by its SHA-256: the sweep keeps whatever one of them names. Answer keys and
+# predictions keep their parsed arrays in the database, but their files are named here all the same, so that
+# a file of theirs is safe in the store (a file attached and uploaded as predictions too is merely kept longer).
+FILE_NAMES = (Attachment.sha256, AnswerKey.sha256, Prediction.file_sha256)
 log = logging.getLogger(__name__)
 
 
@@ -21,7 +27,7 @@ def attach_to_submission(actor: User, submission_id: int, *, stream: BinaryIO, f
     submission = submissions.authored(actor, submission_id)
     submissions.require_editable(submission, clock.now())  # refuse early, before reading a large file
     _require_room(Attachment.submission_id == submission.id)
-    checked = _checked_and_stored(stream, filename)
+    checked = _checked_and_stored(actor, stream, filename)
     submission = submissions.locked_own(actor, submission_id)
     at = clock.now()
     submissions.require_editable(submission, at)  # again under the lock: the deadline may have passed meanwhile
@@ -37,7 +43,7 @@ def attach_to_challenge(actor: User, challenge_id: int, *, stream: BinaryIO, fil
     """Attach data or a brief to a challenge the actor runs, before it is finalised or cancelled."""
     _require_editable(challenges.manageable(actor, challenge_id))
     _require_room((Attachment.challenge_id == challenge_id) & Attachment.submission_id.is_(None))
-    checked = _checked_and_stored(stream, filename)
+    checked = _checked_and_stored(actor, stream, filename)
     challenge = challenges.manageable(actor, challenge_id, lock=True)
     _require_editable(challenge)
     attachment = _add(actor, challenge.id, None, checked, filename, clock.now())
@@ -51,13 +57,32 @@ def _require_editable(challenge: Challenge) -> None:
         raise Conflict(f"A {challenge.status} challenge's files cannot change.")
 
 
-def _checked_and_stored(stream: BinaryIO, filename: str | None) -> file_types.Inspected:
-    """Hash and type the file, then store it; no lock is held while this runs."""
+def _checked_and_stored(actor: User, stream: BinaryIO, filename: str | None) -> file_types.Inspected:
+    """Hash and type the file with no lock held; then, within the actor's allowance, store it."""
+    # Locks from here on: the uploader's row, the file's hash, then (in the caller) the challenge and the
+    # submission. Nothing takes them in another order, so uploads cannot deadlock with other writes.
     config = current_app.config
     allowed = {kind.strip().lower() for kind in config["ATTACHMENT_TYPES"].split(",") if kind.strip()}
     checked = file_types.inspect(stream, filename or "", allowed, config["MAX_ATTACHMENT_BYTES"])
+    _require_allowance(actor, checked.size)
+    _hold_for_upload(checked.sha256)
     storage().put(checked.sha256, stream)
     return checked
+
+
+def _require_allowance(actor: User, size: int) -> None:
+    """413 when the file would take the actor's attachments past MAX_USER_STORAGE_BYTES (0: no limit)."""
+    limit = current_app.config["MAX_USER_STORAGE_BYTES"]
+    if limit <= 0:
+        return
+    # The uploader's row stays locked until the commit, so one user's uploads at once are counted one after the
+    # other; FOR NO KEY UPDATE does not hold up the inserts of rows that merely refer to the user.
+    db.session.execute(select(User.id).where(User.id == actor.id).with_for_update(key_share=True))
+    used = db.session.scalar(select(func.coalesce(func.sum(Attachment.size), 0))
+                             .where(Attachment.uploader_id == actor.id))
+    if used + size > limit:
+        raise TooLarge(f"Your files may take {limit} bytes in all and {max(limit - used, 0)} remain; "
+                       f"this one holds {size}. Remove files you no longer need to make room.")
 
 
 def _add(actor: User, challenge_id: int, submission_id: int | None, checked: file_types.Inspected,
@@ -135,3 +160,54 @@ def of_challenge(actor: User | None, challenge_id: int, limit: int, cursor: str 
     query = select(Attachment).where(Attachment.challenge_id == challenge.id, Attachment.submission_id.is_(None))
     return pagination.paginate(query, [Attachment.id], limit, cursor)
 
+
+# Uploads and the sweep never race. An upload writes its file to the store while it holds the file's hash
+# (_hold_for_upload), and keeps the hold until its row commits; the sweep deletes a file only once it holds the
+# hash alone (_held_for_removal) and has seen, under that hold, that no row names it. A file an upload needs is
+# thus either named by a committed row when the sweep looks, or written again by the upload once the sweep is
+# done with it. No grace period is needed: what a failed upload left behind goes at the next sweep.
+def sweep_store() -> int:
+    """Delete the stored files that no row names any more; how many were deleted."""
+    named = _named()
+    db.session.commit()  # listing a large store takes a while: hold nothing meanwhile
+    store, removed = storage(), 0
+    unnamed = [sha256 for sha256 in store.names() if sha256 not in named]
+    for start in range(0, len(unnamed), SWEEP_BATCH):
+        held = _held_for_removal(unnamed[start:start + SWEEP_BATCH])
+        doomed = set(held) - _named(held)  # asked again under the hold: an upload may have committed since
+        for sha256 in doomed:
+            store.remove(sha256)
+        db.session.commit()  # ends the hold
+        removed += len(doomed)
+    log.info("storage sweep: %d file(s) that nothing names were deleted", removed)
+    return removed
+
+
+def _named(among: list[str] | None = None) -> set[str]:
+    """The hashes, of every file or of those given, that some row names."""
+    queries = [select(column) if among is None else select(column).where(column.in_(among))
+               for column in FILE_NAMES]
+    return set(db.session.scalars(union_all(*queries)))  # duplicates go in the set, not in a sort in the database
+
+
+def _hold_for_upload(sha256: str) -> None:
+    """Keep the sweep off this file until the transaction ends."""
+    # PostgreSQL: a shared advisory lock on the hash, which uploads of one file share. SQLite: the write lock,
+    # which every transaction takes as it begins (BEGIN IMMEDIATE), and this one has begun by now.
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock_shared(_lock_key(sha256))))
+
+
+def _held_for_removal(hashes: list[str]) -> list[str]:
+    """Those of the files that no upload holds, now held by this transaction alone until it ends."""
+    connection = db.session.connection()  # SQLite: the write lock is taken here, so no upload is under way
+    if connection.dialect.name != "postgresql":
+        return hashes
+    return [sha256 for sha256 in hashes
+            if connection.scalar(select(func.pg_try_advisory_xact_lock(_lock_key(sha256))))]
+
+
+def _lock_key(sha256: str):
+    """An advisory lock's key: 60 bits of the hash (two files that share them only wait for each other)."""
+    return literal(int(sha256[:15], 16), BigInteger)

@@ -7,9 +7,12 @@ from challenges import clock, pagination
 from challenges.errors import Conflict, NotFound, ValidationFailed
 from challenges.extensions import db
 from challenges.models import (
-    Award, AwardStatus, Challenge, Moderation, Phase, Prize, Status, Submission, SubmissionStatus, User,
+    Award, AwardStatus, Challenge, Moderation, Phase, Prize, Status, Submission, SubmissionStatus, TeamMember, User,
 )
 from challenges.services import audit, challenges, events, leaderboards, notifications, policy, submissions
+
+# What the public does not see of an award: who gave it and when, and its payout; members and the winner do.
+NOT_PUBLIC = {"status", "awarded_by", "awarded_at", "payout_reference", "paid_at", "cancel_reason", "team_split"}
 
 
 def create(actor: User, challenge_id: int, *, prize_id: int, submission_id: int) -> Award:
@@ -44,15 +47,30 @@ def create(actor: User, challenge_id: int, *, prize_id: int, submission_id: int)
 
 
 def for_challenge(actor: User | None, challenge_id: int, limit: int, cursor: str | None) -> pagination.Page:
-    """A challenge's awards: members at any time, everyone once finalised."""
+    """A challenge's awards: members at any time, everyone once finalised; the payout only to members and
+    the winner."""
     challenge = _with_visible_awards(actor, challenge_id)
+    member = policy.is_member(actor, challenge.organisation_id)
     query = select(Award).where(Award.challenge_id == challenge.id)
-    if not policy.is_member(actor, challenge.organisation_id):  # why an award was cancelled stays private
+    if not member:  # why an award was cancelled stays private
         query = query.where(Award.status != AwardStatus.CANCELLED)
     page = pagination.paginate(query, [Award.id], limit, cursor)
     if policy.authors_hidden(actor, challenge):  # a team's split names its members
         page.items = [policy.Masked(award, {"team_split"}) for award in page.items]
+    elif not member:
+        won = _won_by(actor, [award.id for award in page.items])
+        page.items = [award if award.id in won else policy.Masked(award, NOT_PUBLIC) for award in page.items]
     return page
+
+
+def _won_by(actor: User | None, award_ids: list[int]) -> set[int]:
+    """Those of the awards that went to the actor, alone or with their team."""
+    if actor is None or not award_ids:
+        return set()
+    teammate = (TeamMember.team_id == Submission.team_id) & (TeamMember.user_id == actor.id)
+    return set(db.session.scalars(
+        select(Award.id).join(Award.submission).outerjoin(TeamMember, teammate)
+        .where(Award.id.in_(award_ids), (Submission.participant_id == actor.id) | TeamMember.user_id.is_not(None))))
 
 
 def revoke(actor: User, challenge_id: int, award_id: int) -> None:
@@ -140,7 +158,8 @@ def results(actor: User | None, challenge_id: int, limit: int, cursor: str | Non
 def _result(actor: User | None, award: Award, hide_authors: bool, show_work: bool) -> dict:
     """A prize and its winner; a winner that moderation hid or holds is shown to platform admins only."""
     submission = award.submission
+    standing = {"prize": award.prize, "rank": award.rank, "score": award.score}
     if not policy.may_see_content(actor, submission.moderation, False):
-        return {"prize": award.prize, "participant": None, "submission": None}
-    return {"prize": award.prize, "participant": None if hide_authors else submission.participant,
-            "submission": submission if show_work else None}
+        return standing | {"participant": None, "submission": None}
+    return standing | {"participant": None if hide_authors else submission.participant,
+                       "submission": submission if show_work else None}

@@ -1,5 +1,7 @@
 """Drafting, amending, browsing and deleting challenges."""
-from sqlalchemy import false, select, true
+from datetime import datetime
+
+from sqlalchemy import false, func, select, true
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from challenges import clock, pagination
@@ -18,14 +20,15 @@ SORTS = {
     "closes_at": ([Challenge.closes_at, Challenge.id], False),
     "-prize_total": ([Challenge.prize_total, Challenge.id], True),
 }
+KEY_SHARE = {"read": True, "key_share": True}  # entrants share the row; only FOR UPDATE (a role grant) waits
 WITH_DETAILS = (selectinload(Challenge.prizes), selectinload(Challenge.tag_rows))
 LONG_TEXTS = (Challenge.description, Challenge.rules, Challenge.ip_terms, Challenge.search_text)
 
 
-def visible(actor: User | None, challenge_id: int, lock: bool = False) -> Challenge:
-    """A challenge the actor may see; NotFound otherwise."""
+def visible(actor: User | None, challenge_id: int, lock: bool | dict = False) -> Challenge:
+    """A challenge the actor may see; NotFound otherwise. `lock`: True for FOR UPDATE, or KEY_SHARE."""
     # populate_existing: a row locked after an earlier read must be re-read, not taken from the session.
-    challenge = db.session.get(Challenge, challenge_id, with_for_update=lock or None, populate_existing=lock)
+    challenge = db.session.get(Challenge, challenge_id, with_for_update=lock or None, populate_existing=bool(lock))
     policy.visible_or_404(challenge is not None and policy.may_see_challenge(actor, challenge), "challenge")
     return challenge
 
@@ -197,6 +200,15 @@ def browse(actor: User | None, *, limit: int, cursor: str | None = None, sort: s
         query = query.where(Challenge.search_text.contains(q.strip().lower(), autoescape=True))
     keys, descending = SORTS[sort]
     return pagination.paginate(query, keys, limit, cursor, descending=descending)
+
+
+def next_phase_change() -> datetime | None:
+    """The next moment at which a published challenge opens or closes."""
+    now, published = clock.now(), Challenge.status == Status.PUBLISHED
+    opening = select(func.min(Challenge.opens_at)).where(published, Challenge.opens_at > now)
+    closing = select(func.min(Challenge.closes_at)).where(published, Challenge.closes_at > now)
+    moments = db.session.execute(select(opening.scalar_subquery(), closing.scalar_subquery())).one()
+    return min(filter(None, moments), default=None)
 
 
 def _phase_filter(actor: User | None, phase: Phase | None):

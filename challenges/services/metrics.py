@@ -13,7 +13,9 @@ class Metric:
     name: str
     higher_is_better: bool
     labels: str  # "any" (a finite number), "integer" (a class label) or "binary" (0 or 1)
-    predictions: str  # "any", "integer" or "probability" (0..1)
+    # "any" (within a range derived from the key), "integer", "probability" (0..1) or "score" (a finite number:
+    # only the order of the scores counts, so no value can outweigh the others)
+    predictions: str
     function: Callable[[np.ndarray, np.ndarray], float] = field(repr=False, compare=False)
     needs_both_classes: bool = False  # undefined unless y_true holds both 0 and 1
 
@@ -42,5 +44,5 @@ METRICS: dict[str, Metric] = {metric.name: metric for metric in (
     Metric("mae", False, "any", "any", sk.mean_absolute_error),
     Metric("rmse", False, "any", "any", sk.root_mean_squared_error),
     Metric("log_loss", False, "binary", "probability", _log_loss),
-    Metric("roc_auc", True, "binary", "any", sk.roc_auc_score, needs_both_classes=True),
+    Metric("roc_auc", True, "binary", "score", sk.roc_auc_score, needs_both_classes=True),
 )}

@@ -1,29 +1,41 @@
 """Moderation: holding likely spam, flags, the admins' queue and decisions, and suspensions."""
+import re
+
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from challenges import clock, pagination
-from challenges.errors import Conflict, NotFound
+from challenges.errors import Conflict, NotFound, ValidationFailed
 from challenges.extensions import db
 from challenges.models import (
-    AuditEntry, CaseStatus, Challenge, Flag, Moderation, ModerationCase, ObjectType, Question, Submission, User,
+    AuditEntry, CaseStatus, Challenge, Flag, Membership, Moderation, ModerationCase, ObjectType, Organisation, Question,
+    Submission, Team, User,
 )
-from challenges.services import audit, policy, spam
+from challenges.services import accounts, audit, policy, spam
 
 EARLIER = 50  # recent items of the same kind a new item is compared with
 EXCERPT = 280
+# A name is shown wherever its bearer is, so spam packs its pitch into it: a way to get in touch (a link, an email
+# address, a phone number) has no place in one. A bare domain is a fair name ("Booking.com"); one with a path is not.
+CONTACT = re.compile(r"https?://|www\.|[\w.+-]+@[\w-]+\.\w|\b[\w-]+\.[a-z]{2,}/"  # links, addresses
+                     r"|(?<![\w+])(?:\+|\b0)\d[\d\s().-]{6,16}\d", re.IGNORECASE)  # phone numbers
 
 
 MODELS = {ObjectType.CHALLENGE: Challenge, ObjectType.SUBMISSION: Submission,
-          ObjectType.QUESTION: Question, ObjectType.ANSWER: Question}  # an answer lives on its question
+          ObjectType.QUESTION: Question, ObjectType.ANSWER: Question,  # an answer lives on its question
+          ObjectType.ORGANISATION: Organisation, ObjectType.TEAM: Team}
 TEXT_COLUMNS = {
     ObjectType.CHALLENGE: (Challenge.title, Challenge.summary, Challenge.description),
     ObjectType.SUBMISSION: (Submission.title, Submission.summary, Submission.body, Submission.links),
     ObjectType.QUESTION: (Question.body,),
     ObjectType.ANSWER: (Question.answer_body,),
+    ObjectType.ORGANISATION: (Organisation.name, Organisation.description, Organisation.website),
+    ObjectType.TEAM: (Team.chosen_name,),
 }
+NAMED = {ObjectType.ORGANISATION: "name", ObjectType.TEAM: "chosen_name"}  # kinds whose name is read as a name
 
 
 def _text(object_type: ObjectType, obj) -> str:
@@ -37,6 +49,10 @@ def _text(object_type: ObjectType, obj) -> str:
             return obj.body
         case ObjectType.ANSWER:
             return obj.answer_body or ""
+        case ObjectType.ORGANISATION:
+            return "\n".join([obj.name, obj.description or "", obj.website or ""])
+        case ObjectType.TEAM:
+            return obj.chosen_name
 
 
 def _earlier(object_type: ObjectType, obj, author: User) -> list[str]:
@@ -62,13 +78,21 @@ def _seen_by(object_type: ObjectType, obj, author: User):
         case ObjectType.ANSWER:
             return Question.answered_at.is_not(None) & (
                 (Question.answer_moderation == Moderation.VISIBLE) | (Question.answerer_id == author.id))
+        case ObjectType.ORGANISATION:
+            own = select(Membership.organisation_id).where(Membership.user_id == author.id)
+            return (Organisation.moderation == Moderation.VISIBLE) | Organisation.id.in_(own)
+        case ObjectType.TEAM:
+            return Team.captain_id == author.id
 
 
 def screen(author: User, object_type: ObjectType, obj, edited: bool = False) -> Moderation:
-    """Hold new or edited content (flushed, not committed) when it looks like spam from an untrusted author."""
-    if not spam.applies_to(author):
-        return Moderation.VISIBLE
-    reasons = spam.reasons_to_hold(_text(object_type, obj), _earlier(object_type, obj, author))
+    """Hold new or edited content (flushed, not committed) when it looks like spam from an untrusted author, and a
+    new challenge of an organisation that is itself held or hidden, whoever but a platform admin drafts it."""
+    reasons = _organisation_unseen(author, obj) if object_type is ObjectType.CHALLENGE and not edited else []
+    if spam.applies_to(author):
+        reasons += spam.reasons_to_hold(_text(object_type, obj), _earlier(object_type, obj, author))
+        if object_type in NAMED:
+            reasons += name_reasons(getattr(obj, NAMED[object_type]))
     if not reasons:
         return Moderation.VISIBLE
     _set(object_type, obj, Moderation.HELD)
@@ -76,6 +100,30 @@ def screen(author: User, object_type: ObjectType, obj, edited: bool = False) -> 
     case.reasons = sorted(set(case.reasons) | set(reasons))
     case.announced = case.announced or edited  # an edit holds what the organisation already heard of
     return Moderation.HELD
+
+
+def _organisation_unseen(author: User, challenge: Challenge) -> list[str]:
+    """Why a new challenge waits for its organisation: one held or hidden as spam publishes nothing unreviewed."""
+    organisation = db.session.get(Organisation, challenge.organisation_id)
+    if organisation.moderation is Moderation.VISIBLE or author.is_admin:
+        return []
+    return [f"organisation {organisation.moderation}"]
+
+
+def name_reasons(name: str) -> list[str]:
+    """Why a name reads like spam: any sign the filter knows, even one too light to hold a longer text (a name has
+    no room for context), or a way to get in touch. A spam category's word alone is a name ("Loan Nguyen")."""
+    reasons = list(spam.signals(name, []))
+    if CONTACT.search(name):
+        reasons.append("contact details in a name")
+    return reasons
+
+
+def require_plain_name(field: str, name: str) -> None:
+    """422 for a name that reads like spam (unless the filter is switched off): it would be shown on every read.
+    The answer does not say which sign it found, which would teach a spammer the way around it."""
+    if current_app.config["SPAM_FILTER_ENABLED"] and name_reasons(name):
+        raise ValidationFailed(field, "A name cannot carry links, contact details or advertising; choose another.")
 
 
 def _case(object_type: ObjectType, object_id: int, author_id: int | None, text: str) -> ModerationCase:
@@ -108,7 +156,8 @@ def state(object_type: ObjectType, obj) -> Moderation:
 
 def find(actor: User | None, object_type: ObjectType, object_id: int):
     """The flaggable object, if the actor may see it; NotFound otherwise."""
-    from challenges.services import challenges, questions, submissions  # they read moderation states from here
+    # Imported here: each of them screens its content through this module.
+    from challenges.services import challenges, organisations, questions, submissions, teams
 
     match object_type:
         case ObjectType.CHALLENGE:
@@ -122,10 +171,14 @@ def find(actor: User | None, object_type: ObjectType, object_id: int):
             policy.visible_or_404(question.answered_at is not None and policy.may_see_content(
                 actor, question.answer_moderation, actor is not None and actor.id == question.answerer_id), "answer")
             return question
+        case ObjectType.ORGANISATION:
+            return organisations.get(object_id)  # organisations are public, their name hidden while held
+        case ObjectType.TEAM:
+            return teams.visible(actor, object_id)
 
 
 def author_of(object_type: ObjectType, obj) -> int | None:
-    """Who wrote the content: for a challenge, who drafted it (from the audit log)."""
+    """Who wrote the content: for a challenge, an organisation or a team, who created it (from the audit log)."""
     match object_type:
         case ObjectType.SUBMISSION:
             return obj.participant_id
@@ -133,9 +186,9 @@ def author_of(object_type: ObjectType, obj) -> int | None:
             return obj.asker_id
         case ObjectType.ANSWER:
             return obj.answerer_id
+    kind = MODELS[object_type].__tablename__
     return db.session.scalar(select(AuditEntry.actor_id).where(
-        AuditEntry.object_type == "challenge", AuditEntry.object_id == obj.id,
-        AuditEntry.action == "challenge.created"))
+        AuditEntry.object_type == kind, AuditEntry.object_id == obj.id, AuditEntry.action == f"{kind}.created"))
 
 
 def flag(actor: User, *, object_type: ObjectType, object_id: int, reason: str) -> Flag:
@@ -217,7 +270,7 @@ def decidable(actor: User, object_type: ObjectType, object_id: int):
 def decide(actor: User, object_type: ObjectType, object_id: int, decision: str, note: str | None = None) -> dict:
     """Approve, hide or restore a piece of content; the case leaves the queue and the decision is audited."""
     obj = decidable(actor, object_type, object_id)
-    if object_type is not ObjectType.CHALLENGE:  # locks go challenge first, as everywhere else
+    if object_type not in (ObjectType.CHALLENGE, ObjectType.ORGANISATION):  # locks go challenge first, as elsewhere
         db.session.get(Challenge, obj.challenge_id, with_for_update=True, populate_existing=True)
     db.session.refresh(obj, with_for_update=True)
     before = state(object_type, obj)
@@ -236,8 +289,15 @@ def decide(actor: User, object_type: ObjectType, object_id: int, decision: str, 
     return {"object_type": object_type, "object_id": object_id, "moderation": after}
 
 
-def _organisation_of(object_type: ObjectType, obj) -> int | None:
-    return obj.organisation_id if object_type is ObjectType.CHALLENGE else obj.challenge.organisation_id
+def _organisation_of(object_type: ObjectType, obj) -> int:
+    match object_type:
+        case ObjectType.CHALLENGE:
+            return obj.organisation_id
+        case ObjectType.ORGANISATION:
+            return obj.id
+        case ObjectType.TEAM:
+            return db.session.get(Challenge, obj.challenge_id).organisation_id
+    return obj.challenge.organisation_id
 
 
 def _published(object_type: ObjectType, obj) -> None:
@@ -267,14 +327,17 @@ def suspend(actor: User, user_id: int, reason: str) -> User:
     if user.id == actor.id:
         raise Conflict("Platform admins cannot suspend themselves.")
     user.suspended_at, user.suspension_reason = user.suspended_at or clock.now(), reason
+    accounts.revoke_all_tokens(user)
     audit.record(actor, "user.suspended", user, None, reason=reason)
     db.session.commit()
     return user
 
 
 def unsuspend(actor: User, user_id: int) -> None:
-    """Lift a suspension."""
+    """Lift a suspension; the user signs in afresh (a token issued while the suspension took hold dies too)."""
     user = suspendable(actor, user_id)
+    if user.suspended_at:
+        accounts.revoke_all_tokens(user)
     user.suspended_at, user.suspension_reason = None, None
     audit.record(actor, "user.unsuspended", user, None)
     db.session.commit()

@@ -7,6 +7,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 from sqlalchemy import insert, select
+from sqlalchemy.orm.util import identity_key
 
 from challenges import clock, pagination
 from challenges.extensions import db
@@ -23,6 +24,7 @@ SUBJECTS = {
     "challenge.deadline_approaching": "The deadline is near",
     "award.paid": "Your prize was paid",
     "team.invited": "You are invited to a team",
+    "team.split_changed": "Your team's prize split changed",
 }
 log = logging.getLogger(__name__)
 
@@ -30,10 +32,17 @@ log = logging.getLogger(__name__)
 def to_users(kind: str, user_ids, data: dict | None = None, extra: dict | None = None) -> None:
     """Notify these users (in-app, and by email unless they turned it off); extra[user_id] adds to the data."""
     ids = list(dict.fromkeys(user_ids))
-    if not ids:
-        return
-    emails = db.session.execute(select(User.id, User.email_notifications).where(User.id.in_(ids))).all()
+    loaded = {user.id: user for user in map(_loaded_user, ids) if user is not None}  # the actor, usually
+    missing = [user_id for user_id in ids if user_id not in loaded]
+    emails = [(user.id, user.email_notifications) for user in loaded.values()]
+    if missing:
+        emails += db.session.execute(select(User.id, User.email_notifications).where(User.id.in_(missing))).all()
     _add(kind, data or {}, emails, extra or {})
+
+
+def _loaded_user(user_id: int) -> User | None:
+    """The user if this session holds them already, without a query."""
+    return db.session.identity_map.get(identity_key(User, user_id))
 
 
 def to_participants(kind: str, challenge: Challenge, data: dict, extra: dict | None = None) -> None:

@@ -3,19 +3,57 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from challenges import clock, pagination
-from challenges.errors import Conflict, NotFound
+from challenges.errors import Conflict, NotFound, ValidationFailed
 from challenges.extensions import db
-from challenges.models import Membership, Organisation, Role, User
-from challenges.services import audit, policy
+from challenges.models import (
+    Challenge, Membership, Moderation, ObjectType, Organisation, Role, Status, Submission, SubmissionStatus, TeamMember,
+    User,
+)
+from challenges.services import audit, moderation, policy
 
 
 def get(organisation_id: int, lock: bool = False) -> Organisation:
     """An organisation by id (organisations are public); 404 when there is none."""
-    organisation = db.session.get(Organisation, organisation_id, with_for_update=lock or None,
-                                  populate_existing=lock)
+    # FOR NO KEY UPDATE: role changes queue here, while rows that only refer to the organisation (the audit
+    # entry of an entrant's submission, say) are still written, so an entrant holding the challenge never waits.
+    organisation = db.session.get(Organisation, organisation_id, populate_existing=lock,
+                                  with_for_update={"key_share": True} if lock else None)
     if organisation is None:
         raise NotFound("No such organisation.")
     return organisation
+
+
+class OrganisationView:
+    """An organisation as one reader sees it: while it is held or hidden as spam, only its members and platform
+    admins read its name, description and website; everyone else reads "Organisation <id>" and nothing more."""
+
+    def __init__(self, organisation: Organisation, *, masked: bool):
+        self._organisation, self._masked = organisation, masked
+
+    def __getattr__(self, name):
+        return getattr(self._organisation, name)
+
+    @property
+    def name(self) -> str:
+        """The name, or "Organisation <id>" when masked."""
+        return f"Organisation {self._organisation.id}" if self._masked else self._organisation.name
+
+    @property
+    def description(self) -> str:
+        """The description, or nothing when masked."""
+        return "" if self._masked else self._organisation.description
+
+    @property
+    def website(self) -> str | None:
+        """The website, or none when masked: it is what spam would send readers to."""
+        return None if self._masked else self._organisation.website
+
+
+def read(actor: User | None, organisation_id: int) -> OrganisationView:
+    """An organisation as the actor may see it (organisations are public); 404 when there is none."""
+    organisation = get(organisation_id)
+    masked = organisation.moderation is not Moderation.VISIBLE and not policy.is_member(actor, organisation_id)
+    return OrganisationView(organisation, masked=masked)
 
 
 def managed(actor: User | None, organisation_id: int) -> Organisation:
@@ -41,6 +79,7 @@ def create(actor: User, *, name: str, description: str = "", website: str | None
     db.session.flush()
     db.session.add(Membership(organisation_id=organisation.id, user_id=actor.id, role=Role.OWNER, created_at=now))
     audit.record(actor, "organisation.created", organisation, organisation.id)
+    moderation.screen(actor, ObjectType.ORGANISATION, organisation)
     db.session.commit()
     return organisation
 
@@ -51,6 +90,8 @@ def update(actor: User, organisation_id: int, **changes) -> Organisation:
     for field, value in changes.items():
         setattr(organisation, field, value)
     organisation.updated_at = clock.now()
+    if changes.keys() & {"name", "description", "website"}:  # an edit may not smuggle spam in
+        moderation.screen(actor, ObjectType.ORGANISATION, organisation, edited=True)
     audit.record(actor, "organisation.updated", organisation, organisation.id, fields=sorted(changes))
     db.session.commit()
     return organisation
@@ -70,14 +111,16 @@ def _owner_count(organisation_id: int) -> int:
         Membership.organisation_id == organisation_id, Membership.role == Role.OWNER))
 
 
-def set_member(actor: User, organisation_id: int, user_id: int, role: Role) -> Membership:
-    """Add a member or change their role; the last owner stays an owner."""
+def set_member(actor: User, organisation_id: int, user_id: int, role: Role, email: str | None = None) -> Membership:
+    """Add a member (named by id and email) or change their role; the last owner stays an owner, and no one
+    takes a role while competing in the organisation's challenges."""
     organisation = get(organisation_id, lock=True)  # serialises role changes: never zero owners
     policy.require_owner(actor, organisation_id)
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such user.")
     membership = db.session.get(Membership, (organisation_id, user_id))
+    if membership is None:
+        _require_named(user_id, email)
+    if membership is None or membership.role != role:
+        require_not_competing(actor, user_id, organisation_id)
     if membership is None:
         membership = Membership(organisation_id=organisation_id, user_id=user_id, role=role, created_at=clock.now())
         db.session.add(membership)
@@ -90,6 +133,46 @@ def set_member(actor: User, organisation_id: int, user_id: int, role: Role) -> M
         membership.role = role
     db.session.commit()
     return membership
+
+
+def _require_named(user_id: int, email: str | None) -> None:
+    """A newcomer is named by their id and their email: an id alone tells nothing, not even whether an account
+    has it, so no one can look people up by adding them."""
+    if email is None:
+        raise ValidationFailed("email", "Give the email of the person to add: an id alone adds no one.")
+    user = db.session.get(User, user_id)
+    if user is None or user.email != email:  # the schema lower-cased it
+        raise NotFound("No account has this id and this email.")
+
+
+def require_not_competing(actor: User | None, user_id: int, organisation_id: int | None = None) -> None:
+    """Conflict while the user competes in a running challenge of the organisation (of any, without one): in a
+    team, or with an entry that is not withdrawn. An entrant made judge or manager would read their rivals'
+    work and review or award their own."""
+    running = select(Challenge.id).where(Challenge.status == Status.PUBLISHED).order_by(Challenge.id)
+    if organisation_id is not None:
+        running = running.where(Challenge.organisation_id == organisation_id)
+    # Locked until the commit: someone entering meanwhile waits for us, or we for them (submissions.join_locked).
+    running = list(db.session.scalars(running.with_for_update()))
+    entries = db.session.execute(select(Submission.challenge_id, Submission.moderation).where(
+        Submission.challenge_id.in_(running), Submission.participant_id == user_id,
+        Submission.status != SubmissionStatus.WITHDRAWN)).all()
+    teams = set(db.session.scalars(select(TeamMember.challenge_id).where(
+        TeamMember.challenge_id.in_(running), TeamMember.user_id == user_id)))
+    if entries or teams:
+        shown = teams | {challenge_id for challenge_id, moderation in entries
+                         if policy.may_see_content(actor, moderation, False)}  # a held entry is not told of
+        raise Conflict(f"This person competes in {_names(actor, shown) or 'a running challenge'}. They can take "
+                       "a role once the challenge is over (finalised or cancelled), or once they have withdrawn "
+                       "their entries and left their team.")
+
+
+def _names(actor: User | None, challenge_ids: set[int]) -> str:
+    """The challenges among these that the actor may see, by id and title."""
+    seen = [challenge for challenge in db.session.scalars(
+        select(Challenge).where(Challenge.id.in_(challenge_ids)).order_by(Challenge.id))
+        if policy.may_see_challenge(actor, challenge)]
+    return ", ".join(f'challenge #{challenge.id} "{challenge.title}"' for challenge in seen)
 
 
 def remove_member(actor: User, organisation_id: int, user_id: int) -> None:

@@ -31,6 +31,11 @@ def _forget_roles(session: Session, *_) -> None:
     session.info.pop(ROLES, None)
 
 
+def forget_roles() -> None:
+    """Read roles afresh from now on: a lock just taken may have waited for a membership change."""
+    _forget_roles(db.session)
+
+
 def is_member(actor: User | None, organisation_id: int) -> bool:
     """Whether the actor belongs to the organisation (or is a platform admin)."""
     return role(actor, organisation_id) is not None
@@ -99,10 +104,15 @@ def require_judge(actor: User | None, organisation_id: int) -> None:
     require(may_judge(actor, organisation_id), "Only the organisation's judges, managers and owners may do this.")
 
 
+def blind_until_final(challenge: Challenge) -> bool:
+    """Whether blind judging hides who wrote or asked what: on a blind challenge, until it is finalised."""
+    blind = bool(challenge.judging and challenge.judging.get("blind"))
+    return blind and challenge.status is not Status.FINALISED
+
+
 def authors_hidden(actor: User | None, challenge: Challenge) -> bool:
     """Blind judging: a judge (not a manager or owner) never learns who wrote what before finalisation."""
-    blind = bool(challenge.judging and challenge.judging.get("blind"))
-    return blind and challenge.status is not Status.FINALISED and role(actor, challenge.organisation_id) is Role.JUDGE
+    return blind_until_final(challenge) and role(actor, challenge.organisation_id) is Role.JUDGE
 
 
 class Masked:

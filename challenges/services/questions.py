@@ -49,11 +49,24 @@ class QuestionView:
         return getattr(self._question, name)
 
     @property
+    def asker(self) -> User | None:
+        """Who asked, unless blind judging keeps the challenge's participants unknown to this reader."""
+        question, actor = self._question, self._actor
+        own = actor is not None and actor.id == question.asker_id
+        return question.asker if own or not _askers_hidden(actor, question.challenge) else None
+
+    @property
     def answer(self) -> dict | None:
         """The answer, when this reader may see it."""
         question, actor = self._question, self._actor
         answerer = actor is not None and actor.id == question.answerer_id
         return question.answer if policy.may_see_content(actor, question.answer_moderation, answerer) else None
+
+
+def _askers_hidden(actor: User | None, challenge: Challenge) -> bool:
+    """Blind judging hides who asked from all but owners and managers until finalisation: from the public too,
+    or a judge would only have to read the questions signed out."""
+    return policy.blind_until_final(challenge) and not policy.may_manage(actor, challenge.organisation_id)
 
 
 def visible(actor: User | None, question_id: int) -> Question:

@@ -4,7 +4,7 @@ import math
 from datetime import datetime, time, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
 from challenges import clock, jobs
 from challenges.errors import Conflict, UnsupportedMediaType, ValidationFailed
@@ -12,11 +12,17 @@ from challenges.extensions import db
 from challenges.models import (
     AnswerKey, Challenge, Evaluation, EvaluationStatus, Phase, Prediction, Submission, SubmissionStatus, User,
 )
-from challenges.services import answer_files, audit, boards, challenges, submissions
+from challenges.models.scoring import EvaluationFault
+from challenges.services import answer_files, answer_key_cache, audit, boards, challenges, submissions
 from challenges.services.metrics import METRICS, Metric
 
 log = logging.getLogger(__name__)
 KEY_PHASES = (Phase.DRAFT, Phase.UPCOMING)
+SCORE_DIGITS = 6  # significant digits of every score kept and shown: the rest would only help read the key
+
+
+class Unscorable(Exception):
+    """The metric could not score the predictions, though they passed the checks at upload."""
 
 
 def require_scored(challenge: Challenge) -> None:
@@ -44,6 +50,7 @@ def upload_key(actor: User, challenge_id: int, stream: BinaryIO) -> AnswerKey:
     stored = db.session.get(AnswerKey, challenge.id) or AnswerKey(challenge_id=challenge.id)
     stored.target, stored.metric, stored.public_fraction = key.target, metric.name, fraction
     stored.rows, stored.public_rows, stored.sha256 = key.rows, int(public.sum()), key.sha256
+    stored.prediction_min, stored.prediction_max = key.bounds or (None, None)
     stored.data = answer_files.to_blob(ids=key.ids, values=key.values, public=public)
     stored.uploaded_by, stored.uploaded_at = actor.id, clock.now()
     db.session.add(stored)
@@ -64,7 +71,7 @@ def require_ready(challenge: Challenge) -> None:
 
 def _key(challenge: Challenge) -> tuple[AnswerKey, dict]:
     stored = db.session.get(AnswerKey, challenge.id)
-    return stored, answer_files.from_blob(stored.data)
+    return stored, answer_key_cache.arrays(stored)
 
 
 def submit(actor: User, challenge: Challenge, received_at: datetime, *, title: str, stream: BinaryIO) -> Submission:
@@ -73,7 +80,9 @@ def submit(actor: User, challenge: Challenge, received_at: datetime, *, title: s
     if challenge.evaluation is not Evaluation.SCORED:
         raise UnsupportedMediaType("A judged challenge takes a JSON body, not a file.")
     stored, arrays = _key(challenge)
-    key = answer_files.Key(target=stored.target, ids=arrays["ids"], values=arrays["values"], sha256=stored.sha256)
+    bounds = None if stored.prediction_min is None else (stored.prediction_min, stored.prediction_max)
+    key = answer_files.Key(target=stored.target, ids=arrays["ids"], values=arrays["values"], sha256=stored.sha256,
+                           bounds=bounds)
     values, file_sha256 = answer_files.read_predictions(stream, key, metric_of(challenge))
     participation, team_id = submissions.entrant_locked(actor, challenge)
     submissions.require_open(challenge, received_at)
@@ -89,7 +98,7 @@ def submit(actor: User, challenge: Challenge, received_at: datetime, *, title: s
 
 
 def _require_quota(challenge: Challenge, participation, team_id: int | None, at: datetime) -> None:
-    used_today = _used_on(participation, team_id, at)
+    used_today = used_on(participation, team_id, at)
     if used_today >= challenge.scoring["max_daily_submissions"]:
         raise Conflict(f"You have used today's {used_today} submissions; the next slot opens at "
                        f"{_next_midnight(at).isoformat()}.")
@@ -97,14 +106,14 @@ def _require_quota(challenge: Challenge, participation, team_id: int | None, at:
         raise Conflict("You have reached this challenge's submission limit.")
 
 
-def _used_on(participation, team_id: int | None, at: datetime) -> int:
+def used_on(participation, team_id: int | None, at: datetime) -> int:
     """Submissions of the UTC day of `at` (the team's when in one), withdrawn ones included, except those we
-    failed to score."""
+    failed to score through a fault of ours."""
     day_start = datetime.combine(at.date(), time(), tzinfo=at.tzinfo)
     return db.session.scalar(select(func.count()).select_from(Submission).where(
         submissions.entrant_filter(participation.user_id, participation.challenge_id, team_id),
         Submission.submitted_at >= day_start, Submission.submitted_at < day_start + timedelta(days=1),
-        or_(Submission.evaluation_status.is_(None), Submission.evaluation_status != EvaluationStatus.FAILED)))
+        Submission.evaluation_fault.is_distinct_from(EvaluationFault.OURS)))
 
 
 def _next_midnight(at: datetime) -> datetime:
@@ -118,7 +127,7 @@ def quota(actor: User, challenge_id: int) -> dict:
     participation = submissions.participation_of(actor, challenge)
     team_id = submissions.team_id_of(actor.id, challenge.id)
     now = clock.now()
-    used_today = _used_on(participation, team_id, now) if participation else 0
+    used_today = used_on(participation, team_id, now) if participation else 0
     active = submissions.active_count(participation, team_id) if participation else 0
     limit = challenge.max_submissions_per_participant
     remaining_today = max(challenge.scoring["max_daily_submissions"] - used_today, 0)
@@ -167,34 +176,53 @@ def select_final(actor: User, challenge_id: int, submission_ids: list[int]) -> l
 
 
 def evaluate(submission_id: int) -> None:
-    """Score a pending submission on both parts of the key; a failure of ours frees the participant's slot."""
+    """Score a pending submission on both parts of the key; only a failure of ours frees the participant's slot."""
     submission = db.session.get(Submission, submission_id, with_for_update=True)
     if submission is None or submission.evaluation_status is not EvaluationStatus.PENDING:
         return
     try:
         public, private = _scores(submission)
-    except Exception as error:  # any failure here is ours: the file was checked when it came in
+    except Unscorable as error:  # their own file did it: a free failure would let crafted files probe the key
+        _fail(submission, EvaluationFault.PARTICIPANT, f"Your predictions could not be scored: {error}; "
+                                                       "this submission counts toward your limits.")
+    except Exception as error:  # reading back what was checked at upload failed: ours
         log.exception("scoring submission %s failed", submission_id)
-        submission.evaluation_status = EvaluationStatus.FAILED
-        submission.evaluation_error = f"Scoring failed on our side ({type(error).__name__}); " \
-                                      "this submission does not count toward your limits."
+        _fail(submission, EvaluationFault.OURS, f"Scoring failed on our side ({type(error).__name__}); "
+                                                "this submission does not count toward your limits.")
     else:
-        submission.evaluation_status = EvaluationStatus.SCORED
+        submission.evaluation_status, submission.evaluation_fault, submission.evaluation_error = \
+            EvaluationStatus.SCORED, None, None  # a submission scored again may have failed before
         submission.public_score, submission.private_score = public, private
     submission.scored_at = clock.now()
     db.session.commit()
 
 
+def _fail(submission: Submission, fault: EvaluationFault, message: str) -> None:
+    submission.evaluation_status, submission.evaluation_fault = EvaluationStatus.FAILED, fault
+    submission.evaluation_error, submission.public_score, submission.private_score = message, None, None
+
+
 def _scores(submission: Submission) -> tuple[float, float]:
+    """The public and private scores, rounded; Unscorable when the metric fails on the predictions."""
     challenge = submission.challenge
     _, key = _key(challenge)
     predicted = answer_files.from_blob(db.session.get(Prediction, submission.id).data)["values"]
     public, metric = key["public"], metric_of(challenge)
-    scores = (metric.score(key["values"][public], predicted[public]),
-              metric.score(key["values"][~public], predicted[~public]))
+    if predicted.shape != key["values"].shape:
+        raise ValueError("the stored predictions do not match the key")  # ours: they were aligned at upload
+    try:
+        scores = (metric.score(key["values"][public], predicted[public]),
+                  metric.score(key["values"][~public], predicted[~public]))
+    except (ArithmeticError, ValueError) as error:
+        raise Unscorable(f"{metric.name} failed on them") from error
     if not all(math.isfinite(score) for score in scores):
-        raise ArithmeticError("the metric gave no finite score")
-    return scores
+        raise Unscorable(f"{metric.name} gave no finite score")
+    return significant(scores[0]), significant(scores[1])
+
+
+def significant(score: float) -> float:
+    """A score rounded to SCORE_DIGITS significant digits, as it is kept, ranked and shown."""
+    return float(f"{score:.{SCORE_DIGITS - 1}e}")
 
 
 def pending_ids(older_than: timedelta) -> list[int]:

@@ -2,20 +2,28 @@
 
 Attempts are counted per account and address (a success clears that count), and per account from
 anywhere. Past the first limit that address waits; past the second every address waits except those
-the owner signed in from before.
+the owner signed in from before. Such an address is never held up by guesses made elsewhere, and by its
+own only once they pass the second limit: an owner who mistypes is not shut out, and guesses from any one
+place stay bounded. The counts live where every worker sees them: in Redis when the rate limits live there,
+else in the database.
 """
 import hashlib
 import hmac
 import time
+from datetime import datetime, timedelta
 
 from flask import current_app
-from limits import parse
+from limits import RateLimitItem, parse
+from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from challenges import clock
 from challenges.errors import TooManyRequests
 from challenges.extensions import db, limiter
 from challenges.models import SignInAddress, User
+from challenges.models.accounts import SignInCounter
+
+SWEEP = 100  # expired counters deleted per attempt: more than an attempt creates, so the table stays small
 
 
 def _limits():
@@ -29,29 +37,76 @@ def attempt(email: str, address: str | None) -> None:
     if not limiter.enabled:
         return
     per_address, per_account = _limits()
-    strategy = limiter.limiter
-    if not strategy.hit(per_address, "sign-in", email, address or "-"):
-        raise TooManyRequests("Too many failed sign-ins for this account from here; wait and try again.",
-                              _wait(per_address, email, address or "-"))
-    if not strategy.hit(per_account, "sign-in", email) and not _known(email, address):
-        raise TooManyRequests("This account has had too many failed sign-ins; wait and try again.",
-                              _wait(per_account, email))
-
-
-def _wait(item, *keys) -> int:
-    return int(limiter.limiter.get_window_stats(item, "sign-in", *keys).reset_time - time.time()) + 1
+    known = _known(email, address)
+    here, wait_here = _count(per_account if known else per_address, "address", email, address or "-")
+    anywhere, wait_anywhere = _count(per_account, "account", email) if here else (True, 0)
+    if not _in_redis():
+        _sweep()
+    db.session.commit()  # the counts stand, whatever becomes of this attempt
+    if not here:
+        raise TooManyRequests("Too many failed sign-ins for this account from here; wait and try again.", wait_here)
+    if not anywhere and not known:
+        raise TooManyRequests("This account has had too many failed sign-ins; wait and try again.", wait_anywhere)
 
 
 def succeeded(user: User, address: str | None) -> None:
     """Forget this address's attempts, and remember that the owner signs in from it (the caller commits)."""
     if limiter.enabled:
-        limiter.limiter.clear(_limits()[0], "sign-in", user.email, address or "-")
+        key = _key("address", user.email, address or "-")
+        if _in_redis():
+            limiter.storage.clear(_redis_key(key))
+        else:
+            db.session.execute(delete(SignInCounter).where(SignInCounter.key == key))
     if address:
-        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
         now = clock.now()
-        db.session.execute(dialect.insert(SignInAddress).values(
+        db.session.execute(_insert(SignInAddress).values(
             user_id=user.id, address_digest=_digest(address), last_seen_at=now,
         ).on_conflict_do_update(index_elements=["user_id", "address_digest"], set_={"last_seen_at": now}))
+
+
+def _count(limit: RateLimitItem, *what: str) -> tuple[bool, int]:
+    """One more attempt on the counter of `what`: whether it is within the limit, and the seconds until the
+    counter's window ends."""
+    key = _key(*what)
+    if _in_redis():
+        attempts = limiter.storage.incr(_redis_key(key), limit.get_expiry())  # the window starts at the first
+        return attempts <= limit.amount, int(limiter.storage.get_expiry(_redis_key(key)) - time.time()) + 1
+    attempts, expires_at = _count_in_database(key, limit.get_expiry())
+    return attempts <= limit.amount, int((expires_at - clock.now()).total_seconds()) + 1
+
+
+def _count_in_database(key: str, seconds: int) -> tuple[int, datetime]:
+    """Add an attempt to a counter in one statement (it locks the row, so parallel attempts queue); a counter
+    whose window has passed starts again from one."""
+    now = clock.now()
+    counting = _insert(SignInCounter).values(key=key, attempts=1, expires_at=now + timedelta(seconds=seconds))
+    over = SignInCounter.expires_at <= now
+    counted = counting.on_conflict_do_update(index_elements=["key"], set_={
+        "attempts": case((over, 1), else_=SignInCounter.attempts + 1),
+        "expires_at": case((over, counting.excluded.expires_at), else_=SignInCounter.expires_at),
+    }).returning(SignInCounter.attempts, SignInCounter.expires_at)
+    return tuple(db.session.execute(counted).one())
+
+
+def _sweep() -> None:
+    """Delete some expired counters, passing over those another sign-in holds (so that no one waits here)."""
+    expired = select(SignInCounter.key).where(SignInCounter.expires_at <= clock.now()) \
+        .limit(SWEEP).with_for_update(skip_locked=True)
+    db.session.execute(delete(SignInCounter).where(SignInCounter.key.in_(expired)))
+
+
+def _in_redis() -> bool:
+    """Whether the counts live in Redis: they do when the rate limits are kept out of this process."""
+    return not current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory://")
+
+
+def _redis_key(key: str) -> str:
+    return f"{current_app.config['RATELIMIT_KEY_PREFIX']}/sign-in/{key}"
+
+
+def _insert(model):
+    """An INSERT that can become an upsert, on either database."""
+    return (postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite).insert(model)
 
 
 def _known(email: str, address: str | None) -> bool:
@@ -61,6 +116,11 @@ def _known(email: str, address: str | None) -> bool:
     return user_id is not None and db.session.get(SignInAddress, (user_id, _digest(address))) is not None
 
 
-def _digest(address: str) -> str:
+def _key(*what: str) -> str:
+    """A counter's key: what is counted, as a keyed hash (no email or address is stored in clear)."""
+    return _digest("\0".join(("sign-in", *what)))
+
+
+def _digest(text: str) -> str:
     """Addresses are kept as a keyed hash: the table is no list of where users have been."""
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), address.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), text.encode(), hashlib.sha256).hexdigest()

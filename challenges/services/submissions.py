@@ -4,18 +4,21 @@ import json
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import case, exists, func, or_, select, update
+from sqlalchemy import case, event, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from challenges import clock, pagination
 from challenges.errors import Conflict, UnsupportedMediaType
 from challenges.extensions import db
 from challenges.models import (
-    Attachment, Award, AwardStatus, Challenge, Evaluation, EvaluationStatus, Moderation, ObjectType, Participation,
+    Attachment, Award, AwardStatus, Challenge, Evaluation, Moderation, ObjectType, Participation,
     Phase, Revision, Status, Submission, SubmissionStatus, Team, TeamMember, User,
 )
+from challenges.models.scoring import EvaluationFault
 from challenges.services import audit, challenges, events, moderation, notifications, policy
+
+ENTRY_CHECKED = "entry_checked"  # session.info: (challenge id, user id) found no member under the challenge's lock
 
 
 def content_sha256(**content) -> str:
@@ -29,7 +32,8 @@ def submit(actor: User, challenge: Challenge, at: datetime, *, title: str, summa
     """Store a submission that arrived at `at` and its first revision, inside the deadline and the limit."""
     require_open(challenge, at)
     participation, team_id = entrant_locked(actor, challenge)
-    if challenge.limit_reached(active_count(participation, team_id)):
+    if challenge.max_submissions_per_participant is not None and \
+            challenge.limit_reached(active_count(participation, team_id)):
         raise Conflict("You have reached this challenge's submission limit.")
     submission = add(actor, challenge, at, title=title, summary=summary, body=body, links=list(links),
                      team_id=team_id)
@@ -81,10 +85,19 @@ def team_member_ids(team_id: int | None) -> list[int]:
 
 
 def submittable(actor: User, challenge_id: int) -> Challenge:
-    """A challenge the actor may submit to: visible, and not of the actor's own organisation."""
-    challenge = challenges.visible(actor, challenge_id)
+    """A challenge the actor may submit to: visible, and not of the actor's own organisation, as found under a
+    key-share lock on the challenge that lasts until the commit (see _refuse_members_locked)."""
+    challenge = challenges.visible(actor, challenge_id, lock=challenges.KEY_SHARE)
+    policy.forget_roles()  # a role remembered from before the lock may be stale
     policy.require(policy.may_submit(actor, challenge), "Members of the organisation cannot submit to its challenges.")
+    db.session.info.setdefault(ENTRY_CHECKED, set()).add((challenge.id, actor.id))
     return challenge
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_entry_checks(session: Session) -> None:
+    session.info.pop(ENTRY_CHECKED, None)  # the locks they relied on are gone
 
 
 def require_json(challenge: Challenge) -> None:
@@ -104,7 +117,11 @@ def require_open(challenge: Challenge, at: datetime) -> None:
 
 
 def join_locked(actor: User, challenge: Challenge) -> Participation:
-    """Record the acceptance of the current terms and lock the participant's row, in one statement."""
+    """Record the acceptance of the current terms and lock the participant's row, in one statement, once the
+    actor is known, under the challenge's lock, to be no member of the organisation (found by submittable in
+    this transaction, or here)."""
+    if (challenge.id, actor.id) not in db.session.info.get(ENTRY_CHECKED, ()):
+        _refuse_members_locked(actor, challenge)
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     joining = dialect.insert(Participation).values(
         challenge_id=challenge.id, user_id=actor.id, terms_version=challenge.terms_version, accepted_at=clock.now())
@@ -115,6 +132,16 @@ def join_locked(actor: User, challenge: Challenge) -> Participation:
         "terms_version": joining.excluded.terms_version,
     }).returning(Participation)
     return db.session.scalar(upsert, execution_options={"populate_existing": True})
+
+
+def _refuse_members_locked(actor: User, challenge: Challenge) -> None:
+    """Forbidden to the organisation's members, checked under a key-share lock on the challenge: entrants pass
+    side by side, but a role being granted holds the challenge (organisations.require_not_competing), so either
+    the grant sees this entry or this check sees the new member."""
+    db.session.execute(select(Challenge.id).where(Challenge.id == challenge.id)
+                       .with_for_update(read=True, key_share=True))
+    policy.forget_roles()  # the role read before the lock may be stale
+    policy.require(policy.may_submit(actor, challenge), "Members of the organisation cannot submit to its challenges.")
 
 
 def team_id_of(user_id: int, challenge_id: int) -> int | None:
@@ -131,6 +158,8 @@ def entrant_locked(actor: User, challenge: Challenge) -> tuple[Participation, in
 
 def lock_team_of(actor: User, challenge: Challenge) -> int | None:
     """Lock the actor's team for this challenge, if any, and return its id."""
+    if challenge.max_team_size <= 1:  # teams form once published, and from then on the size only grows
+        return None
     team_id = team_id_of(actor.id, challenge.id)
     while team_id:  # teammates submitting at once wait for each other, so the team's limit holds
         db.session.execute(select(Team.id).where(Team.id == team_id).with_for_update())
@@ -166,7 +195,7 @@ def counted(user_id: int | None, challenge_id: int, team_id: int | None) -> int:
     return db.session.scalar(select(func.count()).select_from(Submission).where(
         entrant_filter(user_id, challenge_id, team_id),
         Submission.status != SubmissionStatus.WITHDRAWN,
-        or_(Submission.evaluation_status.is_(None), Submission.evaluation_status != EvaluationStatus.FAILED)))
+        Submission.evaluation_fault.is_distinct_from(EvaluationFault.OURS)))  # failures of ours are free
 
 
 def count(challenge: Challenge, at: datetime, delta: int) -> None:
@@ -263,8 +292,10 @@ def _in_team(actor: User, submission: Submission) -> bool:
 def for_challenge(actor: User, challenge_id: int, limit: int, cursor: str | None) -> pagination.Page:
     """All submissions for members; a participant's own and their team's for everyone else."""
     challenge = challenges.visible(actor, challenge_id)
+    # A range rather than `==`, and the challenge in the sort key: PostgreSQL then walks the (challenge, id) index
+    # from this challenge's first submission, instead of the whole table's, which a busy recent challenge needs.
     query = select(Submission).options(selectinload(Submission.participant), selectinload(Submission.team)) \
-        .where(Submission.challenge_id == challenge.id)
+        .where(Submission.challenge_id.between(challenge.id, challenge.id))
     if not policy.is_member(actor, challenge.organisation_id):
         team_id = team_id_of(actor.id, challenge.id)
         query = query.where((Submission.participant_id == actor.id) | (Submission.team_id == team_id)
@@ -272,7 +303,7 @@ def for_challenge(actor: User, challenge_id: int, limit: int, cursor: str | None
                             Submission.moderation != Moderation.HIDDEN)
     elif not actor.is_admin:  # held and hidden submissions are for their authors and platform admins
         query = query.where(Submission.moderation == Moderation.VISIBLE)
-    page = pagination.paginate(query, [Submission.id], limit, cursor)
+    page = pagination.paginate(query, [Submission.challenge_id, Submission.id], limit, cursor)
     page.items = list(map(viewer(actor, challenge), page.items))
     return page
 

@@ -7,9 +7,12 @@ from challenges import clock, pagination
 from challenges.errors import Conflict, NotFound, ValidationFailed
 from challenges.extensions import db
 from challenges.models import (
-    Challenge, Invitation, InvitationStatus, Phase, Submission, Team, TeamMember, User,
+    Challenge, Evaluation, Invitation, InvitationStatus, ObjectType, Participation, Phase, Submission, Team, TeamMember,
+    User,
 )
-from challenges.services import accounts, audit, boards, challenges, notifications, policy, submissions
+from challenges.services import (
+    accounts, audit, boards, challenges, moderation, notifications, policy, scoring, submissions,
+)
 
 
 def _require_teams(challenge: Challenge) -> None:
@@ -37,8 +40,9 @@ def create(actor: User, challenge_id: int, name: str) -> Team:
     team = Team(challenge_id=challenge.id, name=name, captain_id=actor.id, created_at=clock.now())
     db.session.add(team)
     _flush_or_conflict("A team of this challenge already has this name.")
+    moderation.screen(actor, ObjectType.TEAM, team)
     _join(team, actor)
-    audit.record(actor, "team.created", team, challenge.organisation_id, name=name)
+    audit.record(actor, "team.created", team, challenge.organisation_id, name=team.name)  # "Team <id>" when held
     db.session.commit()
     return team
 
@@ -61,8 +65,8 @@ def _join(team: Team, user: User) -> None:
         .execution_options(synchronize_session=False))
     boards.changed(team.challenge_id, boards.entrant(user.id), boards.entrant(team_id=team.id))
     _reset_selection(team.id)
-    team.weights = None
     db.session.expire(team, ["members"])
+    _equal_shares(team, bool(team.weights))
 
 
 def _reset_selection(team_id: int) -> None:
@@ -84,6 +88,33 @@ def visible(actor: User | None, team_id: int) -> Team:
                 Invitation.status == InvitationStatus.PENDING)) is not None)
     policy.visible_or_404(team is not None and allowed, "team")
     return team
+
+
+class TeamView:
+    """A team as one reader sees it: its members and platform admins read the name its captain chose, even while it
+    is held or hidden as spam; everyone else reads what every other page shows, "Team <id>" then."""
+
+    def __init__(self, team: Team, *, own: bool):
+        self._team, self._own = team, own
+
+    def __getattr__(self, name):
+        return getattr(self._team, name)
+
+    @property
+    def name(self) -> str:
+        """The chosen name for the team's own, else the name every page shows."""
+        return self._team.chosen_name if self._own else self._team.name
+
+
+def as_seen_by(actor: User | None, team: Team) -> TeamView:
+    """The team as the actor may see it."""
+    own = actor is not None and (actor.is_admin or any(member.user_id == actor.id for member in team.members))
+    return TeamView(team, own=own)
+
+
+def read(actor: User | None, team_id: int) -> TeamView:
+    """A team as the actor may see it; 404 to those who may not see it at all."""
+    return as_seen_by(actor, visible(actor, team_id))
 
 
 def _sees_all_teams(actor: User, challenge: Challenge) -> bool:
@@ -116,30 +147,40 @@ def for_challenge(actor: User, challenge_id: int, limit: int, cursor: str | None
         .where(Team.challenge_id == challenge.id)
     if not _sees_all_teams(actor, challenge):
         query = query.where(Team.id == submissions.team_id_of(actor.id, challenge.id))
-    return pagination.paginate(query, [Team.id], limit, cursor)
+    page = pagination.paginate(query, [Team.id], limit, cursor)
+    page.items = [as_seen_by(actor, team) for team in page.items]
+    return page
 
 
 def invite(actor: User, team_id: int, *, user_id: int | None = None, email: str | None = None) -> Invitation:
     """Invite a participant by id or email (the captain); they are told in-app."""
     team = captained(actor, team_id)
     challenge = _challenge(team)
+    _require_forming(challenge)  # first: a closed challenge answers alike whoever is named
     invitee = db.session.get(User, user_id) if user_id else accounts.find_by_email(email)
-    if invitee is None:
-        raise ValidationFailed("user_id" if user_id else "email", "No account has this id or email.")
-    if not policy.may_submit(invitee, challenge):
-        raise ValidationFailed("user_id" if user_id else "email", "The organisation's members cannot join a team.")
-    _require_forming(challenge)
+    # One answer for an unknown account and for one that may not join (the organisation's members, platform admins,
+    # the suspended): a captain learns nobody's role or standing by inviting them.
+    if invitee is None or invitee.suspended_at or not policy.may_submit(invitee, challenge):
+        raise ValidationFailed("user_id" if user_id else "email", "No participant who may join a team has this "
+                                                                  "id or email.")
     if db.session.get(TeamMember, (team.id, invitee.id)):
         raise Conflict("This participant is already in the team.")
     invitation = Invitation(team_id=team.id, user_id=invitee.id, invited_by=actor.id, created_at=clock.now())
     db.session.add(invitation)
     _flush_or_conflict("This participant already has a pending invitation to the team.")
     notifications.to_users("team.invited", [invitee.id], {
-        "team": {"id": team.id, "name": team.name}, "invitation_id": invitation.id,
-        "challenge": {"id": challenge.id, "title": challenge.title}})
+        "team": _team_data(team), "invitation_id": invitation.id, "challenge": _challenge_data(challenge)})
     audit.record(actor, "team.invited", team, challenge.organisation_id, user_id=invitee.id)
     db.session.commit()
     return invitation
+
+
+def _team_data(team: Team) -> dict:
+    return {"id": team.id, "name": team.name}
+
+
+def _challenge_data(challenge: Challenge) -> dict:
+    return {"id": challenge.id, "title": challenge.title}
 
 
 def invitations_of(actor: User, limit: int, cursor: str | None) -> pagination.Page:
@@ -159,7 +200,7 @@ def accept(actor: User, invitation_id: int) -> Invitation:
     """Join the team: 409 when already in a team, when it is full, or when the submissions would not fit."""
     invitation = own_invitation(actor, invitation_id)
     challenge = submissions.submittable(actor, invitation.team.challenge_id)
-    submissions.join_locked(actor, challenge)  # locks: the participant first, then the team
+    participation = submissions.join_locked(actor, challenge)  # locks: the participant first, then the team
     team = _locked(invitation.team)
     invitation = _locked_invitation(actor, invitation_id)
     _require_forming(challenge)
@@ -167,8 +208,7 @@ def accept(actor: User, invitation_id: int) -> Invitation:
         raise Conflict("You are already in a team of this challenge; leave it first.")
     if len(team.members) >= challenge.max_team_size:
         raise Conflict(f"The team is full: at most {challenge.max_team_size} members.")
-    _require_fit(challenge, submissions.counted(None, challenge.id, team.id)
-                 + submissions.counted(actor.id, challenge.id, None))
+    _require_room(challenge, participation, team.id, None)
     _join(team, actor)
     invitation.status, invitation.answered_at = InvitationStatus.ACCEPTED, clock.now()
     audit.record(actor, "team.joined", team, challenge.organisation_id, user_id=actor.id)
@@ -198,10 +238,20 @@ def _require_pending(invitation: Invitation) -> None:
         raise Conflict(f"This invitation is already {invitation.status}.")
 
 
-def _require_fit(challenge: Challenge, active: int) -> None:
+def _require_room(challenge: Challenge, participation: Participation, *entrants: int | None) -> None:
+    """Conflict unless the submissions of these entrants (team ids; None for the participant alone) fit one
+    team's limits: in all and, on a scored challenge, today (UTC). Every member's submissions are in their
+    entrant's, so this counts all that the members made; a join or a merge never adds up quotas."""
+    active = sum(submissions.active_count(participation, entrant) for entrant in entrants)
     limit = challenge.max_submissions_per_participant
     if limit is not None and active > limit:
         raise Conflict(f"Together these submissions ({active}) would exceed the limit of {limit}.")
+    if challenge.evaluation is Evaluation.SCORED:
+        now, daily = clock.now(), challenge.scoring["max_daily_submissions"]
+        today = sum(scoring.used_on(participation, entrant, now) for entrant in entrants)
+        if today > daily:
+            raise Conflict(f"Together these submissions of today, UTC ({today}), would exceed the daily limit "
+                           f"of {daily}.")
 
 
 def remove_member(actor: User, team_id: int, user_id: int) -> None:
@@ -231,33 +281,42 @@ def remove_member(actor: User, team_id: int, user_id: int) -> None:
         db.session.execute(sql_delete(Team).where(Team.id == team.id))
     else:
         team.captain_id = team.members[0].user_id if team.captain_id == user_id else team.captain_id
-        team.weights = None
+        _equal_shares(team, bool(team.weights))
     db.session.commit()
 
 
 def merge(actor: User, team_id: int, other_id: int) -> tuple[Team, bool]:
-    """Ask to merge with another team, or complete the other captain's request; True once merged."""
+    """Ask to merge with another team, or complete the request its captain made; True once merged."""
     team = captained(actor, team_id)
-    other = db.session.get(Team, other_id)
-    if other is None or other.challenge_id != team.challenge_id or other.id == team.id:
-        raise ValidationFailed("team_id", "Name another team of this challenge.")
+    if other_id == team.id:
+        raise ValidationFailed("team_id", "Name another team than your own.")
     challenge = _challenge(team)
-    for locked in sorted((team, other), key=lambda t: t.id):  # one order for every caller: no deadlock
-        _locked(locked)
+    other = _locked_with(team, other_id)
     _require_forming(challenge, until=challenge.team_merge_deadline)
-    if len(team.members) + len(other.members) > challenge.max_team_size:
-        raise Conflict(f"Together the teams would exceed {challenge.max_team_size} members.")
-    _require_fit(challenge, submissions.counted(None, challenge.id, team.id)
-                 + submissions.counted(None, challenge.id, other.id))
-    if other.merge_target_id != team.id:
-        team.merge_target_id = other.id
-        audit.record(actor, "team.merge_requested", team, challenge.organisation_id, with_team_id=other.id)
+    if other is None or other.merge_target_id != team.id:
+        # A request: the same answer whatever the id names (a hidden team, another challenge's, none), and
+        # nothing about the other team is checked or told until its captain has asked in turn.
+        team.merge_target_id = other.id if other else None
+        audit.record(actor, "team.merge_requested", team, challenge.organisation_id, with_team_id=other_id)
         db.session.commit()
         return team, False
+    if len(team.members) + len(other.members) > challenge.max_team_size:
+        raise Conflict(f"Together the teams would exceed {challenge.max_team_size} members.")
+    _require_room(challenge, submissions.participation_of(actor, challenge), team.id, other.id)
     _absorb(other, team)
     audit.record(actor, "team.merged", other, challenge.organisation_id, absorbed_team_id=team.id)
     db.session.commit()
     return other, True
+
+
+def _locked_with(team: Team, other_id: int) -> Team | None:
+    """Lock the team and, when the id names another team of its challenge, that one too, lower id first as every
+    caller does (no deadlock); that other team, or None."""
+    other = db.session.get(Team, other_id)
+    ids = sorted({team.id, other.id} if other and other.challenge_id == team.challenge_id else {team.id})
+    locked = {i: db.session.get(Team, i, with_for_update=True, populate_existing=True) for i in ids}
+    policy.visible_or_404(locked[team.id] is not None, "team")
+    return locked.get(other_id)
 
 
 def _absorb(survivor: Team, absorbed: Team) -> None:
@@ -267,19 +326,39 @@ def _absorb(survivor: Team, absorbed: Team) -> None:
                            .execution_options(synchronize_session=False))
     _reset_selection(survivor.id)
     boards.changed(survivor.challenge_id, boards.entrant(team_id=survivor.id), boards.entrant(team_id=absorbed.id))
-    survivor.weights, survivor.merge_target_id = None, None
+    survivor.merge_target_id, weighted = None, bool(survivor.weights or absorbed.weights)
     db.session.expunge(absorbed)  # its members moved: the ORM must not delete them along with it
     db.session.execute(sql_delete(Team).where(Team.id == absorbed.id))
     db.session.expire(survivor, ["members"])
+    _equal_shares(survivor, weighted)
 
 
 def set_split(actor: User, team_id: int, weights: dict[str, int]) -> Team:
-    """Set how the team shares a prize: positive weights for every member, until the deadline."""
+    """Set how the team shares a prize: positive weights for every member, until the deadline; every member is
+    told of a change."""
     team = _locked(captained(actor, team_id))
     if set(weights) != {str(member.user_id) for member in team.members}:
         raise ValidationFailed("weights", "Give one weight for each member of the team, and only for them.")
-    _require_forming(_challenge(team))
-    team.weights = dict(weights)
-    audit.record(actor, "team.split_set", team, _challenge(team).organisation_id, weights=team.weights)
+    challenge = _challenge(team)
+    _require_forming(challenge)
+    before, team.weights = team.split, dict(weights)
+    if team.split != before:
+        _tell_split(team, challenge)
+    audit.record(actor, "team.split_set", team, challenge.organisation_id, weights=team.weights)
     db.session.commit()
     return team
+
+
+def _equal_shares(team: Team, weighted: bool) -> None:
+    """Back to equal shares after a change of members; when weights had been set, every member hears of it."""
+    team.weights = None
+    if weighted:
+        _tell_split(team, _challenge(team))
+
+
+def _tell_split(team: Team, challenge: Challenge) -> None:
+    """Notify every member of the team's split, with their own weight and share: no share changes unseen."""
+    split = team.split
+    notifications.to_users("team.split_changed", [s["user_id"] for s in split], {
+        "team": _team_data(team), "challenge": _challenge_data(challenge), "split": split},
+        extra={s["user_id"]: {"your_weight": s["weight"], "your_share": s["share"]} for s in split})

@@ -3,41 +3,60 @@ import hashlib
 import hmac
 import json
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from cryptography.fernet import InvalidToken
 from flask import current_app
+from limits import parse
 from requests.adapters import HTTPAdapter
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import delete as delete_rows, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from challenges import clock, pagination
-from challenges.errors import NotFound, ValidationFailed
+from challenges.errors import Conflict, NotFound, ValidationFailed
 from challenges.extensions import db
 from challenges.models import Delivery, DeliveryStatus, User, Webhook
+from challenges.models.events import DestinationWindow
 from challenges.services import addresses, audit, organisations, outbox, policy, secrets
 
 TIMEOUT = (5, 10)  # seconds to connect, seconds to answer
 LEASE = timedelta(minutes=5)  # far longer than an attempt, so a claim outlives it
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # windows of attempts per destination are counted from here
 log = logging.getLogger(__name__)
 
 
 def register(actor: User, organisation_id: int, *, url: str, events: list[str]) -> Webhook:
-    """Register an endpoint; its plain secret rides on the returned object this once, and is stored sealed."""
+    """Register an endpoint, once per URL and within the organisation's allowance; its plain secret rides on
+    the returned object this once, and is stored sealed."""
     organisations.managed(actor, organisation_id)
     if reason := addresses.refusal(url):
         raise ValidationFailed("url", reason)
+    organisations.get(organisation_id, lock=True)  # registrations of one organisation are counted one at a time
+    allowance = current_app.config["WEBHOOKS_PER_ORGANISATION"]
+    if db.session.scalar(select(func.count()).where(Webhook.organisation_id == organisation_id)) >= allowance:
+        raise Conflict(f"An organisation may have at most {allowance} webhooks; delete one first.")
     secret = secrets.new_secret()
-    hook = Webhook(organisation_id=organisation_id, url=url, events=list(dict.fromkeys(events)),
-                   secret_encrypted=secrets.seal(secret), created_by=actor.id, created_at=clock.now())
+    hook = Webhook(organisation_id=organisation_id, url=url, url_sha256=_digest(url),
+                   events=list(dict.fromkeys(events)), secret_encrypted=secrets.seal(secret), created_by=actor.id,
+                   created_at=clock.now())
     db.session.add(hook)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("The organisation already has a webhook for this URL.") from None
     audit.record(actor, "webhook.registered", hook, organisation_id, url=url, events=hook.events)
     db.session.commit()
     hook.secret = secret
     return hook
+
+
+def _digest(url: str) -> str:
+    return hashlib.sha256(addresses.canonical(url).encode()).hexdigest()
 
 
 def for_organisation(actor: User, organisation_id: int, limit: int, cursor: str | None) -> pagination.Page:
@@ -93,21 +112,27 @@ def redeliver(actor: User, delivery_id: int) -> Delivery:
 
 
 def deliver_due(batch: int = 100) -> int:
-    """Attempt every delivery that is due; returns how many were attempted."""
+    """Attempt every delivery that is due, within each destination's share; returns how many were attempted."""
     now = clock.now()
     due = db.session.scalars(select(Delivery.id).where(
         Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
         .order_by(Delivery.next_attempt_at, Delivery.id).limit(batch)).all()
+    db.session.execute(delete_rows(DestinationWindow).where(DestinationWindow.window_start <= now - _window()[1]))
     db.session.commit()
-    attempted = 0
+    attempted, postponed = 0, []
     for delivery_id in due:
         if outbox.claim(Delivery, delivery_id, Delivery.status, Delivery.next_attempt_at, now, LEASE):
             try:
-                attempt(delivery_id)
+                later = attempt(delivery_id)
             except Exception:  # one broken delivery must not hold up the others; its claim lapses later
                 db.session.rollback()
                 log.exception("delivery %s could not be attempted", delivery_id)
-            attempted += 1
+                later = None
+            if later:
+                postponed.append(later)
+            else:
+                attempted += 1
+    outbox.retry_later(min(postponed, default=None), now)
     return attempted
 
 
@@ -124,10 +149,56 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def attempt(delivery_id: int) -> None:
-    """POST a claimed delivery once, and record the outcome: delivered, a retry later, or failed."""
-    delivery = db.session.get(Delivery, delivery_id)
-    status_code, error = _post(delivery)
+def attempt(delivery_id: int) -> datetime | None:
+    """POST a claimed delivery once and record the outcome: delivered, a retry later, or failed. When its
+    destination has had its share of attempts for now, the delivery waits instead: the time it waits until."""
+    delivery = db.session.scalar(select(Delivery).where(Delivery.id == delivery_id).options(
+        joinedload(Delivery.webhook, innerjoin=True), joinedload(Delivery.event, innerjoin=True),
+    ).execution_options(populate_existing=True))
+    if delivery is None:  # its webhook was deleted since the delivery was picked: there is nothing to send
+        db.session.commit()
+        return None
+    target = addresses.resolve(delivery.webhook.url)  # checked again: DNS may have changed since registration
+    if not isinstance(target, str) and (later := _share_spent(target.ip)):  # not an attempt: nothing is counted
+        db.session.execute(update(Delivery).where(Delivery.id == delivery_id).values(next_attempt_at=later)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+        return later
+    status_code, error = _post(delivery, target)
+    _record(delivery_id, status_code, error)
+    return None
+
+
+def _window() -> tuple[int, timedelta]:
+    """The attempts each destination may have per window, and the window's length."""
+    share = parse(current_app.config["WEBHOOK_DELIVERIES_PER_HOST"])
+    return share.amount, timedelta(seconds=share.get_expiry())
+
+
+def _share_spent(address: str) -> datetime | None:
+    """Count an attempt to the address in the current window; when the window's share is already spent,
+    nothing is counted and the next window's start is returned. Atomic, so relays in parallel share it."""
+    amount, length = _window()
+    now = clock.now()
+    start = EPOCH + (now - EPOCH) // length * length
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    counted = db.session.scalar(dialect.insert(DestinationWindow).values(
+        address=address.split("%")[0], window_start=start, attempts=1,
+    ).on_conflict_do_update(
+        index_elements=["address", "window_start"], set_={"attempts": DestinationWindow.attempts + 1},
+        where=DestinationWindow.attempts < amount,
+    ).returning(DestinationWindow.attempts))
+    db.session.commit()
+    return None if counted else start + length
+
+
+def _record(delivery_id: int, status_code: int | None, error: str | None) -> None:
+    """Record an attempt's outcome; nothing when the delivery went with its webhook while it was under way."""
+    delivery = db.session.scalar(select(Delivery).where(Delivery.id == delivery_id).with_for_update()
+                                 .execution_options(populate_existing=True))
+    if delivery is None:
+        db.session.commit()
+        return
     now = clock.now()
     delivery.attempts += 1
     delivery.last_status_code, delivery.last_error = status_code, error
@@ -140,12 +211,11 @@ def attempt(delivery_id: int) -> None:
     outbox.retry_later(delivery.next_attempt_at, now)
 
 
-def _post(delivery: Delivery) -> tuple[int | None, str | None]:
-    """Send the delivery; the status code, and an error unless it was a 2xx."""
-    hook = delivery.webhook
-    target = addresses.resolve(hook.url)  # checked again: DNS may have changed since registration
+def _post(delivery: Delivery, target: addresses.Target | str) -> tuple[int | None, str | None]:
+    """Send the delivery to the checked address; the status code, and an error unless it was a 2xx."""
     if isinstance(target, str):
         return None, target
+    hook = delivery.webhook
     body = payload(delivery)
     try:
         secret = secrets.unseal(hook.secret_encrypted)
