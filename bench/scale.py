@@ -321,7 +321,7 @@ def other_cases(n: int) -> list[Case]:
     ranked = db.session.scalar(select(func.count()).where(
         visible_submissions, Submission.status == SubmissionStatus.SUBMITTED))
     cursors = {
-        "submissions": cursor_at([Submission.id], visible_submissions, False),
+        "submissions": cursor_at([Submission.challenge_id, Submission.id], visible_submissions, False),
         "questions": cursor_at([Question.id], Question.challenge_id == BUSY, True),
         "notifications": cursor_at([Notification.id], Notification.user_id == p0, True),
         "audit": cursor_at([AuditEntry.id], AuditEntry.organisation_id == 1, True),
