@@ -87,8 +87,8 @@ def team_member_ids(team_id: int | None) -> list[int]:
 def submittable(actor: User, challenge_id: int) -> Challenge:
     """A challenge the actor may submit to: visible, and not of the actor's own organisation, as found under a
     key-share lock on the challenge that lasts until the commit (see _refuse_members_locked)."""
+    policy.forget_roles()  # a role remembered from before the lock may be stale; visible() reads it after the lock
     challenge = challenges.visible(actor, challenge_id, lock=challenges.KEY_SHARE)
-    policy.forget_roles()  # a role remembered from before the lock may be stale
     policy.require(policy.may_submit(actor, challenge), "Members of the organisation cannot submit to its challenges.")
     db.session.info.setdefault(ENTRY_CHECKED, set()).add((challenge.id, actor.id))
     return challenge
