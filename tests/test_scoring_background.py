@@ -1,26 +1,21 @@
 """Scoring in the background: the daily quota under concurrent uploads, RQ workers on Redis, and the in-process path."""
 import hashlib
 import io
-import os
-import signal
 import time
 from functools import partial
 from types import SimpleNamespace
 
 import pytest
 import requests
-from redis import Redis
-from rq import Queue
 from sqlalchemy import func, select
 
-from challenges import create_app, jobs
-from challenges.extensions import db, limiter
+from challenges import jobs
+from challenges.extensions import db
 from challenges.models import Evaluation, EvaluationStatus, Submission
-from config import TestConfig
 from tests.threads import race
+from tests.workers import queued_app
 from tests.factories import auth_headers, make_challenge, make_organisation, make_user
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL")
 KEY = "id,y\nr1,10\nr2,20\nr3,30\nr4,40\n"
 PREDICTIONS = "id,y\nr1,11\nr2,22\nr3,34\nr4,48\n"  # absolute errors 1, 2, 4, 8: every pair has its own mean
 ERRORS = {"r1": 1, "r2": 2, "r3": 4, "r4": 8}
@@ -136,21 +131,8 @@ def test_two_participants_uploading_at_once_each_get_their_daily_three(app, clie
 @pytest.fixture
 def queued(app):
     """An app of its own on the same database whose jobs go to RQ on TEST_REDIS_URL, flushed before and after."""
-    if not REDIS_URL:
-        pytest.skip("needs Redis: set TEST_REDIS_URL")
-    redis = Redis.from_url(REDIS_URL)
-    redis.flushdb()
-    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)}
-    other = create_app(type("Queued", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": REDIS_URL}))
-    yield SimpleNamespace(app=other, queue=Queue(jobs.QUEUE, connection=redis))
-    for number, handler in handlers.items():  # the RQ worker installs its own and leaves them behind
-        signal.signal(number, handler)
-    limiter.enabled = app.config["RATELIMIT_ENABLED"]  # one limiter per process: leave it as the suite had it
-    with other.app_context():
-        db.engine.dispose()
-    redis.flushdb()
-    redis.close()
+    with queued_app(app) as queued:
+        yield queued
 
 
 def _submit_pending(queued, participant, challenge) -> int:

@@ -2,8 +2,6 @@
 races with uploads of the same file."""
 import hashlib
 import io
-import os
-import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -12,20 +10,17 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from redis import Redis
-from rq import Queue
 from rq.job import Job
 from sqlalchemy import text
 
-from challenges import create_app, jobs
-from challenges.extensions import db, limiter
+from challenges import jobs
+from challenges.extensions import db
 from challenges.models import Evaluation
 from challenges.services import attachments
 from challenges.storage import storage
-from config import TestConfig
+from tests.workers import queued_app
 from tests.factories import auth_headers, make_challenge, make_organisation, make_submission, make_user
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL")
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 SWEEP = "challenges.services.attachments.sweep_store"
 
@@ -237,22 +232,8 @@ def test_upload_of_a_file_the_sweep_is_deleting_waits_then_stores_it_again(app, 
 @pytest.fixture
 def worker(app, store):
     """An app of its own on the same database and store, whose worker sweeps hourly through Redis (flushed)."""
-    if not REDIS_URL:
-        pytest.skip("needs Redis: set TEST_REDIS_URL")
-    redis = Redis.from_url(REDIS_URL)
-    redis.flushdb()
-    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)}
-    other = create_app(type("Sweeping", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": REDIS_URL,
-        "STORAGE_URL": app.config["STORAGE_URL"], "STORAGE_SWEEP_INTERVAL_SECONDS": 3600}))
-    yield SimpleNamespace(app=other, redis=redis, queue=Queue(jobs.QUEUE, connection=redis))
-    for number, handler in handlers.items():  # the RQ worker installs its own and leaves them behind
-        signal.signal(number, handler)
-    limiter.enabled = app.config["RATELIMIT_ENABLED"]  # one limiter per process: leave it as the suite had it
-    with other.app_context():
-        db.engine.dispose()
-    redis.flushdb()
-    redis.close()
+    with queued_app(app, STORAGE_URL=app.config["STORAGE_URL"], STORAGE_SWEEP_INTERVAL_SECONDS=3600) as worker:
+        yield worker
 
 
 def _start_worker(worker) -> None:

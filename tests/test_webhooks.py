@@ -3,8 +3,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
-import signal
 import socket
 import threading
 import time
@@ -16,16 +14,14 @@ from types import SimpleNamespace
 
 import pytest
 import requests
-from redis import Redis
-from rq import Queue
 from sqlalchemy import func, select, text
 
-from challenges import clock, create_app, jobs
+from challenges import clock, jobs
 from challenges.errors import Conflict
-from challenges.extensions import db, limiter
+from challenges.extensions import db
 from challenges.models import EVENT_TYPES, Challenge, Delivery, Event, IdempotencyRecord, Submission, User, Webhook
 from challenges.services import addresses, announcements, outbox, secrets, submissions, webhooks
-from config import TestConfig
+from tests.workers import queued_app
 from tests.factories import (
     add_member, auth_headers, count, make_award, make_challenge, make_organisation, make_submission, make_user,
 )
@@ -33,7 +29,6 @@ from tests.threads import race
 
 API = "/api/v1"
 PUBLIC = "https://93.184.215.14/hooks"  # a public address: no DNS needed, and nothing is ever sent to it
-REDIS_URL = os.environ.get("TEST_REDIS_URL")
 BASE = 3600  # retry base: a failed attempt starts a real timer, which must never fire while the suite runs
 DELIVERY_FIELDS = {"id", "event", "event_id", "status", "attempts", "last_status_code", "last_error",
                    "next_attempt_at", "delivered_at", "created_at"}
@@ -772,22 +767,8 @@ def test_relays_running_at_once_deliver_each_delivery_exactly_once(app, postgres
 @pytest.fixture
 def queued(app, receiver):
     """An app of its own on the same database whose jobs go to RQ on TEST_REDIS_URL, flushed before and after."""
-    if not REDIS_URL:
-        pytest.skip("needs Redis: set TEST_REDIS_URL")
-    redis = Redis.from_url(REDIS_URL)
-    redis.flushdb()
-    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)}
-    other = create_app(type("Queued", (TestConfig,), {
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": REDIS_URL,
-        "WEBHOOKS_ALLOW_PRIVATE": True, "WEBHOOK_RETRY_BASE_SECONDS": BASE}))
-    yield SimpleNamespace(app=other, queue=Queue(jobs.QUEUE, connection=redis))
-    for number, handler in handlers.items():  # the RQ worker installs its own and leaves them behind
-        signal.signal(number, handler)
-    limiter.enabled = app.config["RATELIMIT_ENABLED"]
-    with other.app_context():
-        db.engine.dispose()
-    redis.flushdb()
-    redis.close()
+    with queued_app(app, WEBHOOKS_ALLOW_PRIVATE=True, WEBHOOK_RETRY_BASE_SECONDS=BASE) as queued:
+        yield queued
 
 
 def test_with_redis_the_delivery_waits_for_an_rq_worker(queued, org, receiver):
