@@ -85,6 +85,8 @@ TAGS_SQL = f"""
 INSERT INTO challenge_tag (challenge_id, tag, position)
 SELECT g, {pick(TAGS, 'g * 16 + 4 + p', 2)}, p - 1 FROM generate_series(1, :n) g, generate_series(1, 1 + g % 3) p
 ON CONFLICT DO NOTHING"""
+# What the relay notes as deadlines pass.
+DEADLINES_SQL = "UPDATE challenge SET deadline_ahead = false WHERE status = 'published' AND closes_at <= now()"
 SECONDARY_INDEXES = """SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = 'public'
   AND tablename IN ('challenge', 'challenge_tag', 'prize')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"""
@@ -114,7 +116,7 @@ def load(n: int) -> float:
         connection.execute(text("INSERT INTO organisation (id, name, description, created_at, updated_at) "
                                 "SELECT g, 'Organisation ' || g, '', now(), now() FROM generate_series(1, :orgs) g"),
                            {"orgs": orgs})
-        for sql in (CHALLENGES_SQL, PRIZES_SQL, TAGS_SQL):
+        for sql in (CHALLENGES_SQL, PRIZES_SQL, TAGS_SQL, DEADLINES_SQL):
             connection.execute(text(sql), {"n": n, "orgs": orgs})
         for table, last in (("organisation", orgs), ("challenge", n)):
             connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {last})"))

@@ -29,7 +29,7 @@ from sqlalchemy import event, func, make_url, select, text  # noqa: E402
 
 from bench import challenge_list  # noqa: E402
 from bench.challenge_list import (  # noqa: E402
-    CHALLENGES_SQL, PRIZES_SQL, TAGS_SQL, WORDS, ensure_database, pick, size_label, u,
+    CHALLENGES_SQL, DEADLINES_SQL, PRIZES_SQL, TAGS_SQL, WORDS, ensure_database, pick, size_label, u,
 )
 from challenges import create_app, pagination  # noqa: E402
 from challenges.extensions import db  # noqa: E402
@@ -38,6 +38,7 @@ from challenges.models import (  # noqa: E402
     SubmissionStatus, Team,
 )
 from challenges.models.events import EVENT_TYPES  # noqa: E402
+from challenges.services import leaderboards  # noqa: E402
 from config import Config, database_url  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/challenges_scale"
@@ -127,6 +128,13 @@ SELECT 1, id, :orgs + j, json_build_object('1', a, '2', b), '', (2 * a + b) / 3.
 FROM (SELECT s.id, j, floor(11 * {u('s.id * 4 + j')}) AS a, floor(11 * {u('s.id * 4 + j + 2')}) AS b,
              s.submitted_at + interval '2 days' AS at
       FROM submission s, generate_series(1, 2) j WHERE s.challenge_id = 1) r"""
+# The judges' verdict on each reviewed submission, as services/standings.py keeps it.
+STANDINGS_SQL = """
+UPDATE submission s SET review_count = r.n, review_score = r.score, review_spread = r.spread, review_order = -r.score
+FROM (SELECT submission_id, count(*) AS n, round(avg(weighted_score)::numeric, 9)::float AS score,
+             round((max(weighted_score) - min(weighted_score))::numeric, 9)::float AS spread
+      FROM review GROUP BY submission_id) r
+WHERE s.id = r.submission_id"""
 # A tenth on the busy challenge, the rest spread; two in three answered by the organisation's owner; ids follow time.
 QUESTIONS_SQL = f"""
 INSERT INTO question (id, challenge_id, asker_id, body, created_at, answer_body, answer_official, answerer_id,
@@ -187,10 +195,10 @@ TOKENS_SQL = f"""
 INSERT INTO token (user_id, token_hash, created_at, expires_at)
 SELECT user_id, encode(sha256(raw::bytea), 'hex'), now(), now() + interval '30 days'
 FROM (VALUES (1, '{TOKENS["owner"]}'), (:p0, '{TOKENS["participant"]}')) t (user_id, raw)"""
-LOAD = [ORGANISATIONS_SQL, CHALLENGES_SQL, PRIZES_SQL, TAGS_SQL, BUSY_SQL, USERS_SQL, MEMBERS_SQL, TOKENS_SQL,
-        TEAMS_SQL, TEAM_MEMBERS_SQL, SUBMISSIONS_SQL, REVISIONS_SQL, PARTICIPATIONS_SQL, COUNTS_SQL, TEAM_SIZE_SQL,
-        CRITERIA_SQL, REVIEWS_SQL, QUESTIONS_SQL, WEBHOOKS_SQL, EVENTS_SQL, DELIVERIES_SQL, NOTIFICATIONS_SQL,
-        AUDIT_SQL]
+LOAD = [ORGANISATIONS_SQL, CHALLENGES_SQL, PRIZES_SQL, TAGS_SQL, BUSY_SQL, DEADLINES_SQL, USERS_SQL, MEMBERS_SQL,
+        TOKENS_SQL, TEAMS_SQL, TEAM_MEMBERS_SQL, SUBMISSIONS_SQL, REVISIONS_SQL, PARTICIPATIONS_SQL, COUNTS_SQL,
+        TEAM_SIZE_SQL, CRITERIA_SQL, REVIEWS_SQL, STANDINGS_SQL, QUESTIONS_SQL, WEBHOOKS_SQL, EVENTS_SQL,
+        DELIVERIES_SQL, NOTIFICATIONS_SQL, AUDIT_SQL]
 WITH_IDS = ["organisation", "challenge", "prize", "user", "token", "team", "submission", "revision", "participation",
             "criterion", "review", "question", "webhook", "event", "delivery", "notification", "audit_entry"]
 COUNTED = ["challenge", "user", "submission", "review", "team", "question", "delivery", "notification", "audit_entry"]
@@ -285,11 +293,13 @@ def deep(total: int) -> int:
     return max(0, min(total * 9 // 10, total - PAGE - 1))
 
 
-def cursor_at(keys: list, condition, descending: bool) -> str:
-    """The service's cursor for the deep page of a keyset list (see deep())."""
+def cursor_at(keys: list, condition, descending: bool, reached: bool = False) -> str:
+    """The service's cursor for the deep page of a keyset list (see deep()); a ranking's also holds the count."""
     total = db.session.scalar(select(func.count()).where(condition))
     order = [key.desc() if descending else key.asc() for key in keys]
     row = db.session.execute(select(*keys).where(condition).order_by(*order).offset(deep(total)).limit(1)).one()
+    if reached:
+        return pagination._encode([*keys, pagination.REACHED], [*row, deep(total) + 1])
     return pagination._encode(keys, list(row))
 
 
@@ -328,7 +338,8 @@ def other_cases(n: int) -> list[Case]:
         "deliveries": cursor_at([Delivery.id], Delivery.webhook_id == 1, True),
         "members": cursor_at([Membership.user_id], Membership.organisation_id == 1, False),
         "teams": cursor_at([Team.id], Team.challenge_id == BUSY, False),
-        "leaderboard": pagination._encode_named(["judged-leaderboard"], [max(1, deep(ranked))]),
+        "leaderboard": cursor_at(leaderboards.JUDGED_ORDER, leaderboards.judged_ranked(BUSY), False,
+                                 reached=True),
     }
     lists = [("submissions", f"{busy}/submissions", member), ("questions", f"{busy}/questions", None),
              ("questions", f"{busy}/questions", member), ("notifications", f"{API}/notifications", own),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, SmallInteger, literal, tuple_
+from sqlalchemy import BigInteger, Integer, Select, SmallInteger, column, literal, tuple_
 
 from challenges.errors import BadRequest
 from challenges.extensions import db
@@ -81,10 +81,30 @@ def paginate(query: Select, keys: list, limit: int, cursor: str | None, descendi
              values=None) -> Page:
     """Run a keyset-paginated query ordered by keys (together unique); values(item) gives an item's keys.
     A query of one entity or column gives its objects; a query of several columns gives rows."""
+    return _page(query, keys, limit, _decode(keys, cursor) if cursor else None, descending, values)
+
+
+# In a ranking's cursor, beside the keys: how many items came before the page it leads to.
+REACHED = column("reached", Integer)
+
+
+def paginate_ranked(query: Select, keys: list, limit: int, cursor: str | None) -> tuple[Page, int]:
+    """A keyset page of a ranking (ascending keys) and how many items came before it, which the cursor carries:
+    ranks go on from page to page without counting the items ahead (a change between two pages shifts them)."""
+    position, reached = None, 0
     if cursor:
-        after = tuple_(*keys) < tuple_(*_decode(keys, cursor)) if descending else \
-            tuple_(*keys) > tuple_(*_decode(keys, cursor))
-        query = query.where(after)
+        *position, reached_literal = _decode([*keys, REACHED], cursor)
+        if reached_literal.value < 0:
+            raise BadRequest("The cursor is not valid for this list.")
+        reached = reached_literal.value
+    return _page(query, keys, limit, position, tail={REACHED: reached + limit}), reached
+
+
+def _page(query: Select, keys: list, limit: int, position: list | None, descending: bool = False, values=None,
+          tail: dict | None = None) -> Page:
+    """The page after a position (None: the first), and a cursor holding the last item's keys and the tail's."""
+    if position:
+        query = query.where(tuple_(*keys) < tuple_(*position) if descending else tuple_(*keys) > tuple_(*position))
     order = [key.desc() if descending else key.asc() for key in keys]
     result = db.session.execute(query.order_by(*order).limit(limit + 1))
     rows = (result.scalars() if len(query.column_descriptions) == 1 else result).all()
@@ -92,19 +112,5 @@ def paginate(query: Select, keys: list, limit: int, cursor: str | None, descendi
         return Page(list(rows), None)
     last = rows[limit - 1]
     last_values = values(last) if values else [getattr(last, key.key) for key in keys]
-    return Page(list(rows[:limit]), _encode(keys, last_values))
-
-
-def paginate_computed(items: list, limit: int, cursor: str | None, kind: str) -> Page:
-    """Page through a list computed in full (a ranking); the cursor holds the position reached."""
-    start = 0
-    if cursor:
-        try:
-            payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-            if payload["k"] != [kind] or type(payload["v"][0]) is not int or not 0 < payload["v"][0] <= len(items):
-                raise ValueError("cursor of another list")
-            start = payload["v"][0]
-        except (ValueError, TypeError, KeyError, IndexError, binascii.Error, UnicodeDecodeError):
-            raise BadRequest("The cursor is not valid for this list.") from None
-    end = start + limit
-    return Page(items[start:end], _encode_named([kind], [end]) if end < len(items) else None)
+    tail = tail or {}
+    return Page(list(rows[:limit]), _encode([*keys, *tail], [*last_values, *tail.values()]))

@@ -41,8 +41,8 @@ LISTS = {
     "audit": ("/organisations/{organisation}/audit", {}, ["id"], lambda id_: [id_]),
     "members": ("/organisations/{organisation}/members", {}, ["user_id"], lambda id_: [id_]),
     "notifications": ("/notifications", {}, ["id"], lambda id_: [id_]),
-    "leaderboard": ("/challenges/{board}/leaderboard", {}, ["rank_key", "submitted_at", "submission_id"],
-                    lambda id_: [0.5, "2030-01-01T00:00:00+00:00", id_]),
+    "leaderboard": ("/challenges/{board}/leaderboard", {}, ["rank_key", "submitted_at", "submission_id", "reached"],
+                    lambda id_: [0.5, "2030-01-01T00:00:00+00:00", id_, 20]),
 }
 
 
@@ -53,9 +53,9 @@ def page(client, world, name: str, values: list):
     return client.get(url, headers=auth_headers(world.owner), query_string=query | {"cursor": cursor(keys, values)})
 
 
-def board_page(client, world, score):
-    """GET the scored board anonymously, from a forged position with this score."""
-    forged = cursor(LISTS["leaderboard"][2], [score, "2030-01-01T00:00:00+00:00", 1])
+def board_page(client, world, score, reached=20):
+    """GET the scored board anonymously, from a forged position with this score, after this many entrants."""
+    forged = cursor(LISTS["leaderboard"][2], [score, "2030-01-01T00:00:00+00:00", 1, reached])
     return client.get(f"{API}/challenges/{world.board.id}/leaderboard", query_string={"cursor": forged})
 
 
@@ -113,6 +113,11 @@ def test_reader_pages_with_timestamp_at_the_edge_of_the_calendar_gets_a_page(cli
                          ids=["int-beyond-float", "negative-int-beyond-float", "text", "null", "list", "bool"])
 def test_anonymous_pages_scored_board_with_forged_score_gets_400(client, world, score):
     assert_bad_cursor(board_page(client, world, score))
+
+
+@pytest.mark.parametrize("reached", [-1, 2 ** 31, 1.5, "20", None, True])
+def test_anonymous_pages_scored_board_with_forged_rank_gets_400(client, world, reached):
+    assert_bad_cursor(board_page(client, world, 0.5, reached))
 
 
 @pytest.mark.parametrize("score", [1.7976931348623157e308, -5e-324, 10 ** 300])

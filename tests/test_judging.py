@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, update
 
 from challenges.extensions import db
@@ -212,6 +213,31 @@ def test_member_reads_normalised_panel_leaderboard_ranked_by_mean_judge_z_scores
     award = client.post(f"{API}/challenges/{panel.world.challenge.id}/awards", headers=auth_headers(panel.world.owner),
                         json={"prize_id": panel.world.challenge.prize_ids[0], "submission_id": e[2].id})
     assert (award.status_code, award.json["rank"], award.json["score"]) == (201, 2, pytest.approx(math.sqrt(6) / 4))
+
+
+def test_manager_disqualifies_from_a_normalised_panel_and_the_judges_scales_move_the_other_scores(client, time_machine):
+    panel = _panel(client, time_machine, normalise=True)
+    world, e = panel.world, panel.world.entries
+    disqualified = client.post(f"{API}/submissions/{e[2].id}/disqualify", headers=auth_headers(world.manager),
+                               json={"reason": "Copied"})
+    assert disqualified.status_code == 200
+    # Without e2, j1 gave 0.625 and 0.5 (z = 1, -1) and j2 gave 0.5 alone (z = 0); j0's marks are unchanged.
+    assert _entry_rows(_leaderboard(client, world.manager, world.challenge).json) == [
+        (1, e[0].id, pytest.approx((math.sqrt(2) + 1) / 2), 2, True, False),
+        (2, e[1].id, pytest.approx((-math.sqrt(2) / 2 + 0) / 2), 2, False, False),
+        (3, e[3].id, pytest.approx((-math.sqrt(2) / 2 - 1) / 2), 2, False, False),
+        (None, e[4].id, None, 0, False, False)]
+
+
+def test_upgrade_to_stored_standings_fills_them_from_the_reviews(app, client, time_machine):
+    panel = _panel(client, time_machine)
+    before = _leaderboard(client, panel.world.manager, panel.world.challenge).json
+    with app.app_context():
+        downgrade(revision="0015")
+        upgrade()
+    after = _leaderboard(client, panel.world.manager, panel.world.challenge).json
+    assert _entry_rows(after) == _entry_rows(before)
+    assert [rank for rank, *_ in _entry_rows(after)] == [1, 2, 3, 4, None]
 
 
 def test_manager_awards_panel_winners_with_rank_and_score_and_downloads_every_review(client, time_machine):

@@ -1,3 +1,4 @@
+import contextlib
 import logging
 from logging.config import fileConfig
 
@@ -112,8 +113,23 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
+        with _sqlite_foreign_keys_off(connection), context.begin_transaction():
             context.run_migrations()
+
+
+@contextlib.contextmanager
+def _sqlite_foreign_keys_off(connection):
+    """SQLite: no foreign key actions while migrating, since a batch migration rebuilds a table by dropping it,
+    and the drop would cascade into every table that refers to it (deleting their rows)."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection  # not connection.execute: that would begin a transaction first,
+    raw.execute("PRAGMA foreign_keys=OFF")         # and SQLite ignores the pragma inside one
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -2,7 +2,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from challenges import clock
@@ -38,6 +38,7 @@ class Evaluation(StrEnum):
     SCORED = "scored"
 
 
+AHEAD = "status = 'published' AND deadline_ahead"  # the rows of the ix_challenge_ahead_* indexes
 DEFAULT_JUDGING = {"blind": False, "normalise": False, "allow_unassigned": True, "disagreement_threshold": 0.25}
 
 
@@ -52,6 +53,11 @@ class Challenge(db.Model):
         Index("ix_challenge_organisation", "organisation_id", "created_at", "id"),
         Index("ix_challenge_organisation_closes", "organisation_id", "closes_at", "id"),
         Index("ix_challenge_organisation_prize_total", "organisation_id", "prize_total", "id"),
+        # The published challenges whose deadline the relay has not yet seen pass: the upcoming and open lists
+        # walk these rather than every challenge ever published.
+        *(Index(f"ix_challenge_ahead_{name}", *columns, postgresql_where=text(AHEAD), sqlite_where=text(AHEAD))
+          for name, columns in (("created", ("created_at", "id")), ("prize_total", ("prize_total", "id")),
+                                ("closes", ("closes_at", "id")))),
         Index("ix_challenge_search", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
         CheckConstraint("closes_at > opens_at", name="opens_before_close"),
@@ -80,6 +86,9 @@ class Challenge(db.Model):
     max_team_size: Mapped[int] = mapped_column(default=1, server_default="1")  # 1: no teams
     team_merge_deadline: Mapped[datetime | None]
     reminded_for: Mapped[datetime | None]  # the deadline participants were last reminded of
+    # True until the relay sees the deadline pass (services/reminders.py): a hint that keeps the upcoming and open
+    # lists on a small index. Never the phase, which the clock decides: a late relay only makes those lists slower.
+    deadline_ahead: Mapped[bool] = mapped_column(default=True, server_default=true())
     moderation: Mapped[Moderation] = mapped_column(enum_type(Moderation), default=Moderation.VISIBLE,
                                                    server_default="visible")
     publish_winning_submissions: Mapped[bool] = mapped_column(default=True)

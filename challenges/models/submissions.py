@@ -2,13 +2,18 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from challenges.extensions import db
 from challenges.dbtypes import enum_type
 from challenges.models.moderation import Moderation
 from challenges.models.scoring import EvaluationFault, EvaluationStatus
+
+
+# The leaderboard order of a submission no judge has reviewed: after every score (a mean of weighted scores lies in
+# [0, 1]; a mean of z-scores within the square root of the judge's review count).
+UNREVIEWED = 1e18
 
 
 class SubmissionStatus(StrEnum):
@@ -37,6 +42,10 @@ class Submission(db.Model):
     __table_args__ = (
         Index("ix_submission_challenge", "challenge_id", "id"),
         Index("ix_submission_participant", "participant_id", "challenge_id", "id"),
+        # The judged leaderboard, walked in order: only the submissions it ranks are in it.
+        Index("ix_submission_judged_order", "challenge_id", "review_order", "submitted_at", "id",
+              postgresql_where=text("status = 'submitted' AND moderation = 'visible'"),
+              sqlite_where=text("status = 'submitted' AND moderation = 'visible'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +73,11 @@ class Submission(db.Model):
     evaluation_fault: Mapped[EvaluationFault | None] = mapped_column(enum_type(EvaluationFault))  # set when failed
     scored_at: Mapped[datetime | None]
     selected: Mapped[bool] = mapped_column(default=False)
+    # Judged challenges only: the judges' verdict, kept by services/standings.py whenever a review changes.
+    review_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    review_score: Mapped[float | None] = mapped_column(Float)
+    review_spread: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    review_order: Mapped[float] = mapped_column(Float, default=UNREVIEWED, server_default=str(UNREVIEWED))
     moderation: Mapped[Moderation] = mapped_column(enum_type(Moderation), default=Moderation.VISIBLE,
                                                    server_default="visible")
 

@@ -39,11 +39,12 @@ def _scores(challenge: Challenge) -> dict[int, float]:
     """The score of each submission as members see it: the judges' mean, or the private score once the
     deadline has passed (the public one before)."""
     if challenge.evaluation is Evaluation.JUDGED:
-        return {standing.submission.id: standing.score for standing in leaderboards.ranking(challenge)}
-    private = challenge.phase in (Phase.CLOSED, Phase.FINALISED)
-    rows = db.session.execute(select(Submission.id, Submission.private_score if private else Submission.public_score)
-                              .where(Submission.challenge_id == challenge.id))
-    return {submission_id: score for submission_id, score in rows if score is not None}
+        query = select(Submission.id, Submission.review_score).where(leaderboards.judged_ranked(challenge.id))
+    else:
+        private = challenge.phase in (Phase.CLOSED, Phase.FINALISED)
+        query = select(Submission.id, Submission.private_score if private else Submission.public_score) \
+            .where(Submission.challenge_id == challenge.id)
+    return {submission_id: score for submission_id, score in db.session.execute(query) if score is not None}
 
 
 def zip_archive(challenge: Challenge) -> ZipStream:

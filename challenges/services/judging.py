@@ -10,7 +10,7 @@ from challenges.models import (
     Assignment, Challenge, ConflictOfInterest, Membership, Moderation, Phase, Review, Role, Status, Submission,
     SubmissionStatus, User,
 )
-from challenges.services import audit, challenges, policy, rubric, submissions
+from challenges.services import audit, challenges, policy, rubric, standings, submissions
 
 
 def assign(actor: User, challenge_id: int, judges_per_submission: int) -> None:
@@ -126,6 +126,7 @@ def _upsert_review(challenge: Challenge, submission: Submission, actor: User, va
     statement = dialect.insert(Review).values(
         challenge_id=challenge.id, submission_id=submission.id, judge_id=actor.id, created_at=now, **values)
     db.session.execute(statement.on_conflict_do_update(index_elements=["submission_id", "judge_id"], set_=values))
+    standings.after_review(challenge, submission.id)
     audit.record(actor, "review.saved", submission, challenge.organisation_id,
                  scores=values["scores"], weighted_score=values["weighted_score"])
 
@@ -155,6 +156,7 @@ def declare_conflict(actor: User, submission_id: int, reason: str) -> ConflictOf
     db.session.add(declared)
     for model in (Assignment, Review):
         db.session.execute(delete(model).where(model.submission_id == submission.id, model.judge_id == actor.id))
+    standings.after_review(challenge, submission.id)
     audit.record(actor, "conflict.declared", submission, challenge.organisation_id, reason=reason)
     db.session.commit()
     return declared

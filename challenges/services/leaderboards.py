@@ -1,20 +1,17 @@
 """Rankings: the members' leaderboard of a judged challenge, the boards of a scored one, where a submission stands."""
-import statistics
 from dataclasses import dataclass
 
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import func, literal, literal_column, select, tuple_
+from sqlalchemy.orm import load_only
 
 from challenges import pagination
 from challenges.errors import Conflict, Unauthorized
 from challenges.extensions import db
-from challenges.models import (
-    Board, BoardEntry, Challenge, Evaluation, Moderation, Phase, Review, Status, Submission, SubmissionStatus, Team,
-    User,
-)
+from challenges.models import Board, BoardEntry, Challenge, Evaluation, Phase, Status, Submission, Team, User
 from challenges.services import challenges, policy
 
-DIGITS = 9  # scores are compared to this precision: beyond it, differences are floating-point noise
 RANK_ORDER = [BoardEntry.rank_key, BoardEntry.submitted_at, BoardEntry.submission_id]  # best first, then earliest
+JUDGED_ORDER = [Submission.review_order, Submission.submitted_at, Submission.id]  # best first, unreviewed last
 
 
 @dataclass
@@ -23,9 +20,21 @@ class Standing:
 
     rank: int | None
     submission: Submission
-    score: float | None
-    reviews: int
-    disagreement: bool
+
+    @property
+    def score(self) -> float | None:
+        """The judges' mean mark, None while unreviewed."""
+        return self.submission.review_score
+
+    @property
+    def reviews(self) -> int:
+        """How many judges' reviews count."""
+        return self.submission.review_count
+
+    @property
+    def disagreement(self) -> bool:
+        """Whether the reviews' spread exceeds the challenge's threshold."""
+        return self.submission.review_spread > self.submission.challenge.judging["disagreement_threshold"]
 
     @property
     def shortlisted(self) -> bool:
@@ -40,59 +49,46 @@ def board(actor: User | None, challenge_id: int, *, board: str, limit: int, curs
         if actor is None:
             raise Unauthorized("Sign in: the leaderboard of a judged challenge is for its organisation's members.")
         policy.require_member(actor, challenge.organisation_id)
-        return pagination.paginate_computed(ranking(challenge), limit, cursor, "judged-leaderboard")
+        return judged_board(challenge, limit, cursor)
     return scored_board(actor, challenge, Board(board), limit, cursor)
 
 
-def ranking(challenge: Challenge) -> list[Standing]:
-    """Active submissions by score (unreviewed last, unranked); ties go to the earliest submission."""
-    active = db.session.scalars(select(Submission).where(
-        Submission.challenge_id == challenge.id, Submission.status == SubmissionStatus.SUBMITTED,
-        Submission.moderation == Moderation.VISIBLE)).all()
-    reviews = db.session.execute(select(Review.submission_id, Review.judge_id, Review.weighted_score)
-                                 .join(Submission, Submission.id == Review.submission_id)
-                                 .where(Review.challenge_id == challenge.id,
-                                        Submission.status == SubmissionStatus.SUBMITTED)).all()
-    settings = challenge.judging
-    scores = _normalised(reviews) if settings["normalise"] else {(s, j): w for s, j, w in reviews}
-    by_submission: dict[int, list] = {}
-    for submission_id, judge_id, weighted in reviews:
-        by_submission.setdefault(submission_id, []).append((weighted, scores[submission_id, judge_id]))
-    standings = [_standing(submission, by_submission.get(submission.id, []), settings["disagreement_threshold"])
-                 for submission in active]
-    standings.sort(key=lambda s: (s.score is None, -(s.score or 0), s.submission.submitted_at, s.submission.id))
-    for rank, standing in enumerate(standings, start=1):
-        standing.rank = rank if standing.score is not None else None
-    return standings
+def judged_board(challenge: Challenge, limit: int, cursor: str | None) -> pagination.Page:
+    """Active submissions by the judges' score (unreviewed last, unranked); ties go to the earliest submission."""
+    query = select(Submission).where(judged_ranked(challenge.id)).options(load_only(
+        Submission.id, Submission.challenge_id, Submission.title, Submission.shortlisted, Submission.submitted_at,
+        Submission.review_count, Submission.review_score, Submission.review_spread, Submission.review_order))
+    page, reached = pagination.paginate_ranked(query, JUDGED_ORDER, limit, cursor)
+    page.items = [Standing(reached + n if submission.review_count else None, submission)
+                  for n, submission in enumerate(page.items, start=1)]
+    return page
 
 
-def _standing(submission: Submission, reviews: list[tuple[float, float]], threshold: float) -> Standing:
-    raw = [weighted for weighted, _ in reviews]
-    # Rounded so that equal marks reached by different sums tie, and a spread equal to the threshold is no excess.
-    score = round(statistics.fmean(counted for _, counted in reviews), DIGITS) if reviews else None
-    spread = round(max(raw) - min(raw), DIGITS) if raw else 0
-    return Standing(None, submission, score, len(reviews), spread > threshold)
-
-
-def _normalised(reviews) -> dict[tuple[int, int], float]:
-    """Each judge's weighted scores as z-scores over that judge's reviews (0 when they do not vary)."""
-    by_judge: dict[int, list[float]] = {}
-    for _, judge_id, weighted in reviews:
-        by_judge.setdefault(judge_id, []).append(weighted)
-    spread = {judge: (statistics.fmean(values), statistics.pstdev(values)) for judge, values in by_judge.items()}
-    return {(submission_id, judge_id): (weighted - spread[judge_id][0]) / spread[judge_id][1]
-            if spread[judge_id][1] else 0.0 for submission_id, judge_id, weighted in reviews}
+def judged_ranked(challenge_id: int):
+    """The condition selecting the submissions on a judged challenge's leaderboard (its index's own condition)."""
+    # Spelled as the index's condition, in literals, so that even a plan made for any parameters can use it.
+    return (Submission.challenge_id == challenge_id) & (Submission.status == literal_column("'submitted'")) \
+        & (Submission.moderation == literal_column("'visible'"))
 
 
 def standing_of(challenge: Challenge, submission_id: int) -> tuple[int | None, float | None]:
     """A submission's rank and score on the leaderboard that decides awards; (None, None) when unranked."""
     if challenge.evaluation is Evaluation.JUDGED:
-        board = ranking(challenge)
-        found = next((s for s in board if s.submission.id == submission_id), None)
-        return (found.rank, found.score) if found else (None, None)
+        submission = db.session.scalar(select(Submission).where(
+            judged_ranked(challenge.id), Submission.id == submission_id, Submission.review_count > 0))
+        if submission is None:
+            return None, None
+        return 1 + _ahead(judged_ranked(challenge.id), JUDGED_ORDER, submission), submission.review_score
     entry = db.session.scalar(select(BoardEntry).where(
         _ranked(challenge.id, Board.PRIVATE), BoardEntry.submission_id == submission_id))
-    return (_rank(entry), entry.score) if entry else (None, None)
+    return (1 + _ahead(_ranked(challenge.id, entry.board), RANK_ORDER, entry), entry.score) if entry else (None, None)
+
+
+def _ahead(ranked, order: list, item) -> int:
+    """How many ranked items come before this one, counted on the ranking's index."""
+    position = [literal(getattr(item, key.key), key.type) for key in order]
+    return db.session.scalar(select(func.count()).select_from(order[0].class_).where(
+        ranked, tuple_(*order) < tuple_(*position)))
 
 
 def scored_board(actor: User | None, challenge: Challenge, board: Board, limit: int,
@@ -100,16 +96,12 @@ def scored_board(actor: User | None, challenge: Challenge, board: Board, limit: 
     """Best public score per entrant; or, on the private board, the best of their counted submissions."""
     if board is Board.PRIVATE:
         _require_private_visible(actor, challenge)
-    ranked = _ranked(challenge.id, board)
-    # The entries before the cursor are counted in the page's own statement, on the board's index.
-    ahead = select(func.count()).select_from(BoardEntry).where(
-        ranked, tuple_(*RANK_ORDER) <= tuple_(*pagination.position(RANK_ORDER, cursor))).scalar_subquery() \
-        if cursor else literal(0)
     query = select(*RANK_ORDER, BoardEntry.score, BoardEntry.participant_id, User.display_name, BoardEntry.team_id,
-                   Team.name.label("team_name"), ahead.label("ahead")) \
-        .join(User, User.id == BoardEntry.participant_id).outerjoin(Team, Team.id == BoardEntry.team_id).where(ranked)
-    page = pagination.paginate(query, RANK_ORDER, limit, cursor)
-    page.items = [{"rank": row.ahead + n, "participant": {"id": row.participant_id, "display_name": row.display_name},
+                   Team.name.label("team_name")) \
+        .join(User, User.id == BoardEntry.participant_id).outerjoin(Team, Team.id == BoardEntry.team_id) \
+        .where(_ranked(challenge.id, board))
+    page, reached = pagination.paginate_ranked(query, RANK_ORDER, limit, cursor)
+    page.items = [{"rank": reached + n, "participant": {"id": row.participant_id, "display_name": row.display_name},
                    "team": {"id": row.team_id, "name": row.team_name} if row.team_id else None,
                    "submission_id": row.submission_id, "score": row.score, "submitted_at": row.submitted_at}
                   for n, row in enumerate(page.items, start=1)]
@@ -119,13 +111,6 @@ def scored_board(actor: User | None, challenge: Challenge, board: Board, limit: 
 def _ranked(challenge_id: int, board: Board):
     """The condition selecting the entrants ranked on a board (those with a counted submission)."""
     return (BoardEntry.challenge_id == challenge_id) & (BoardEntry.board == board) & BoardEntry.rank_key.is_not(None)
-
-
-def _rank(entry: BoardEntry) -> int:
-    """One more than the entries ahead of it, counted on the board's index (no submission is read)."""
-    ahead = tuple_(*RANK_ORDER) < tuple_(*[literal(getattr(entry, key.key), key.type) for key in RANK_ORDER])
-    return 1 + db.session.scalar(select(func.count()).select_from(BoardEntry).where(
-        _ranked(entry.challenge_id, entry.board), ahead))
 
 
 def _require_private_visible(actor: User | None, challenge: Challenge) -> None:

@@ -32,12 +32,14 @@ TURNS = 20  # turns before a busy relay hands over to a fresh job
 
 
 def relay() -> None:
-    """Send what is due: webhook deliveries, deadline reminders, then emails, a batch of each per turn.
+    """Send what is due: webhook deliveries, deadline reminders, then emails, a batch of each per turn (passed
+    deadlines are noted first).
 
     With Redis one queued relay serves every commit made before it starts, so it goes on while its batches come
     back full, then hands over to a fresh job; without it, every commit starts a relay of its own."""
     from challenges.services import notifications, reminders, webhooks
 
+    reminders.mark_passed_deadlines()
     for _ in range(TURNS if current_app.config.get("REDIS_URL") else 1):
         busy = webhooks.deliver_due(BATCH) >= BATCH
         reminders.remind_due()

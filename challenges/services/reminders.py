@@ -1,4 +1,5 @@
-"""Deadline reminders: participants are told once, a day (DEADLINE_REMINDER_HOURS) before a challenge closes."""
+"""Deadlines as they come: participants are told once, a day (DEADLINE_REMINDER_HOURS) before a challenge closes,
+and challenges whose deadline has passed leave the indexes of the upcoming and open lists."""
 from datetime import timedelta
 
 from flask import current_app
@@ -8,6 +9,7 @@ from challenges import clock
 from challenges.extensions import db
 from challenges.models import Challenge, Status
 from challenges.services import events, notifications
+from challenges.services.challenges import AHEAD
 
 
 def remind_due() -> int:
@@ -32,3 +34,13 @@ def remind_due() -> int:
             sent += 1
         db.session.commit()
     return sent
+
+
+def mark_passed_deadlines() -> int:
+    """Clear deadline_ahead on the published challenges whose deadline has passed; how many there were."""
+    # On the session's connection, not through the ORM: the flag changes no answer, so the read cache keeps its
+    # entries (a phase change lapses them by itself).
+    passed = db.session.connection().execute(update(Challenge).where(AHEAD, Challenge.closes_at <= clock.now())
+                                             .values(deadline_ahead=False)).rowcount
+    db.session.commit()
+    return passed

@@ -16,7 +16,8 @@ from challenges.models import (
     Phase, Revision, Status, Submission, SubmissionStatus, Team, TeamMember, User,
 )
 from challenges.models.scoring import EvaluationFault
-from challenges.services import audit, challenges, events, moderation, notifications, policy
+from challenges.services import audit, challenges, events, moderation, notifications, policy, standings
+from challenges.telemetry.counters import SUBMISSIONS_RECEIVED, count_on_commit
 
 ENTRY_CHECKED = "entry_checked"  # session.info: (challenge id, user id) found no member under the challenge's lock
 
@@ -53,6 +54,7 @@ def add(actor: User, challenge: Challenge, at: datetime, *, title: str, summary:
     db.session.flush()
     _keep_revision(submission, at)
     audit.record(actor, "submission.received", submission, challenge.organisation_id, sha256=digest)
+    count_on_commit(SUBMISSIONS_RECEIVED.labels(challenge.evaluation))
     if moderation.screen(actor, ObjectType.SUBMISSION, submission) is Moderation.VISIBLE:
         received(submission)
     _notify(submission, challenge, "submission.received")  # a held submission still gets its receipt
@@ -422,6 +424,7 @@ def disqualify(actor: User, submission_id: int, reason: str) -> Submission:
         raise Conflict("This submission holds an award; revoke the award first.")
     submission.status, submission.disqualification_reason = SubmissionStatus.DISQUALIFIED, reason
     submission.updated_at = clock.now()
+    standings.after_leaving(challenge)
     audit.record(actor, "submission.disqualified", submission, challenge.organisation_id, reason=reason)
     _announce(submission, challenge, "submission.disqualified", notify=True, reason=reason)
     db.session.commit()
