@@ -34,6 +34,7 @@ seed: migrate
 	$(BIN)/flask --app wsgi seed-demo
 
 run: migrate $(if $(filter 1,$(SEED_DEMO)),seed)
+	@echo "Serving http://$${HOST:-127.0.0.1}:$(PORT)/ — API docs at http://$${HOST:-127.0.0.1}:$(PORT)/docs"
 	$(BIN)/gunicorn --config config/gunicorn.py wsgi:app
 
 worker: migrate

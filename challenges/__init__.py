@@ -1,6 +1,4 @@
 """challenges: a crowdsourcing challenge platform."""
-import logging
-
 from flask import Flask
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -11,12 +9,14 @@ from challenges.api.conditional import add_etag
 from challenges.extensions import api, db, limiter, migrate
 from challenges.arrival import ArrivalStamp
 from challenges.hooks import add_security_headers, keep_objects_after_commit, limit_body_size
+from challenges.telemetry import logs, prometheus, request_ids
 from challenges.urls import IdConverter, id_schema, reject_impossible_ids
 
 
 CORS_OPTIONS = {
-    "allow_headers": ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match"],
-    "expose_headers": ["ETag", "Location", "Retry-After", "Idempotent-Replayed", "Content-Disposition"],
+    "allow_headers": ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"],
+    "expose_headers": ["ETag", "Location", "Retry-After", "Idempotent-Replayed", "Content-Disposition",
+                       "X-Request-ID"],
     "methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
     "max_age": 600,
 }
@@ -32,7 +32,7 @@ def create_app(config: type | None = None) -> Flask:
         settings.check()
     app.config.from_object(settings)
     app.json.sort_keys = False
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logs.init_app(app)
     app.url_map.converters["id"] = IdConverter
     app.url_value_preprocessor(reject_impossible_ids)
     db.init_app(app)
@@ -43,6 +43,8 @@ def create_app(config: type | None = None) -> Flask:
     api.register_converter(IdConverter, id_schema)
     register_blueprints(api)
     errors.init_app(app)
+    request_ids.init_app(app)
+    prometheus.init_app(app)
     app.before_request(keep_objects_after_commit)
     app.before_request(limit_body_size)
     app.after_request(add_etag)

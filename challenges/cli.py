@@ -1,6 +1,7 @@
-"""Command-line tasks: create-admin, seed-demo, worker, score-pending, relay and sweep-storage."""
+"""Command-line tasks: create-admin, seed-demo, worker, score-pending, relay, sweep-storage, backup and restore."""
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -52,6 +53,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(score_pending)
     app.cli.add_command(relay)
     app.cli.add_command(sweep_storage)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
 
 
 @click.command("worker")
@@ -106,3 +109,41 @@ def sweep_storage() -> None:
     from challenges.services import attachments
 
     click.echo(f"{attachments.sweep_store()} unreferenced file(s) deleted from the store.")
+
+
+@click.command("backup")
+@click.argument("archive", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--allow-missing-files", is_flag=True,
+              help="Write the archive even when files the database names cannot be read from the store.")
+@with_appcontext
+def backup(archive: Path | None, allow_missing_files: bool) -> None:
+    """Write the database and the files it names into one archive (by default challenges-backup-<time>.tar)."""
+    from challenges import backups
+
+    try:
+        summary = backups.create(archive or backups.default_name(), allow_missing_files=allow_missing_files)
+    except backups.BackupError as refusal:
+        raise click.ClickException(str(refusal)) from None
+    click.echo(f"Backed up the database (migration {summary.revision}) and {summary.files} file(s) "
+               f"({summary.bytes} bytes) to {summary.archive}.")
+    if summary.missing:
+        click.echo(f"Warning: {len(summary.missing)} file(s) the database names are not in the archive; "
+                   "the manifest lists them.", err=True)
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+@with_appcontext
+def restore(archive: Path, force: bool) -> None:
+    """Check a backup archive whole, then replace the database with it and put its files back in the store."""
+    from challenges import backups
+
+    try:
+        summary = backups.restore(archive, force=force)
+    except backups.BackupError as refusal:
+        raise click.ClickException(str(refusal)) from None
+    click.echo(f"Restored the database (migration {summary.revision}) and {summary.files} file(s) "
+               f"({summary.bytes} bytes) from {summary.archive}.")
+    if summary.upgraded_to:
+        click.echo(f"The database was then migrated from {summary.revision} to {summary.upgraded_to}.")

@@ -1,7 +1,9 @@
 """The application's singletons: database, migrations and the REST API."""
 import http
 from datetime import datetime
+from functools import partial
 
+from flask import current_app
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -10,6 +12,7 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from challenges import redis_circuit
 from challenges.dbtypes import UTCDateTime
 
 
@@ -58,7 +61,28 @@ def _rate_limit_key() -> str:
     return rate_limit_key()
 
 
-limiter = Limiter(key_func=_rate_limit_key)
+class FallbackLimiter(Limiter):
+    """Flask-Limiter, which counts in this process while its Redis is away; each request so counted is noted."""
+
+    def init_app(self, app) -> None:
+        # One limiter serves every app of the process: each starts on its own storage, with its own default limits
+        # (Flask-Limiter keeps the first app's otherwise).
+        self._storage_dead = False
+        self.limit_manager.set_default_limits([])
+        super().init_app(app)
+        if self.enabled:
+            app.after_request(self._note_fallback)  # after the view too: its own limits may have found Redis away
+            uri = app.config["RATELIMIT_STORAGE_URI"]
+            if not uri.startswith("memory://"):  # its checks for a way back honour the circuit the others use
+                self._storage.check = partial(redis_circuit.reachable, uri)
+
+    def _note_fallback(self, response):
+        if self._storage_dead:
+            redis_circuit.fell_back("rate_limits", current_app.config["RATELIMIT_STORAGE_URI"])
+        return response
+
+
+limiter = FallbackLimiter(key_func=_rate_limit_key)
 
 
 @event.listens_for(Engine, "connect")

@@ -1,4 +1,5 @@
-"""Background jobs: on an RQ worker when REDIS_URL is set, otherwise in this process once the response is sent."""
+"""Background jobs: on an RQ worker when REDIS_URL is set, otherwise (or while that Redis is away) in this process
+once the response is sent."""
 import contextlib
 import logging
 import threading
@@ -10,7 +11,9 @@ from flask import Flask, after_this_request, current_app, has_request_context
 from redis import Redis, RedisError
 from rq import Queue, SimpleWorker
 
+from challenges import redis_circuit
 from challenges.extensions import db
+from challenges.telemetry.counters import JOB_FAILURES
 
 QUEUE = "challenges"
 QUEUED_MARK_SECONDS = 60
@@ -23,18 +26,23 @@ log = logging.getLogger(__name__)
 @cache
 def _queue(url: str) -> Queue:
     """The job queue at this Redis URL, one per process: its connection pool is reused, not opened per job."""
-    return Queue(QUEUE, connection=Redis.from_url(url))
+    return Queue(QUEUE, connection=redis_circuit.client(url))  # short timeouts: a job can always run here instead
 
 
 def enqueue(job: Callable, *args) -> None:
     """Run job(*args) in the background, after the current transaction has committed."""
     url = current_app.config.get("REDIS_URL")
     if url:
-        try:
-            _queue(url).enqueue(run, f"{job.__module__}.{job.__qualname__}", *args, job_timeout=600)
-        except RedisError:  # the change is committed; `flask score-pending` queues the work again later
-            log.exception("could not queue %s%s", job.__qualname__, args)
-    elif has_request_context():
+        path = f"{job.__module__}.{job.__qualname__}"
+        redis_circuit.through(url, "jobs", lambda: _queue(url).enqueue(run, path, *args, job_timeout=600),
+                              lambda: _run_here(job, args))
+    else:
+        _run_here(job, args)
+
+
+def _run_here(job: Callable, args: tuple) -> None:
+    """Run job(*args) in this process: after the response inside a request, at once outside one."""
+    if has_request_context():
         app = current_app._get_current_object()
 
         @after_this_request
@@ -62,15 +70,23 @@ def _enqueue_once(url: str, job: Callable) -> None:
     """Queue job() unless a run of it waits in the queue already: that run, once started, sees this commit too."""
     path = f"{job.__module__}.{job.__qualname__}"
     queue = _queue(url)
-    marked = False
-    try:  # the mark lapses after QUEUED_MARK_SECONDS, so a run lost with a dead worker is queued again
-        if marked := queue.connection.set(_queued_key(path), 1, nx=True, ex=QUEUED_MARK_SECONDS):
-            queue.enqueue(run_queued, path, job_timeout=600)
-    except RedisError:  # the change is committed; the next commit, `flask relay` or a worker's start catches up
-        log.exception("could not queue %s", path)
-        if marked:
-            with contextlib.suppress(RedisError):  # no run waits: let the next commit queue one
-                queue.connection.delete(_queued_key(path))
+
+    def queue_once() -> None:
+        marked = False
+        try:  # the mark lapses after QUEUED_MARK_SECONDS, so a run lost with a dead worker is queued again
+            if marked := queue.connection.set(_queued_key(path), 1, nx=True, ex=QUEUED_MARK_SECONDS):
+                queue.enqueue(run_queued, path, job_timeout=600)
+        except RedisError:
+            if marked:
+                with contextlib.suppress(RedisError):  # no run waits: let the next commit queue one
+                    queue.connection.delete(_queued_key(path))
+            raise
+
+    def run_here() -> None:  # the change is committed: outside a request it waits for the next relay
+        if has_request_context():
+            _run_here(job, ())
+
+    redis_circuit.through(url, "jobs", queue_once, run_here)
 
 
 def run_queued(path: str) -> None:
@@ -83,12 +99,15 @@ def enqueue_in(seconds: float, job: Callable, *args) -> None:
     """Run job(*args) in the background after a delay (a retry); a lost timer is caught up by the next relay."""
     url = current_app.config.get("REDIS_URL")
     if url:
-        try:
-            _queue(url).enqueue_in(
-                timedelta(seconds=seconds), run, f"{job.__module__}.{job.__qualname__}", *args, job_timeout=600)
-        except RedisError:
-            log.exception("could not schedule %s%s", job.__qualname__, args)
-        return
+        path = f"{job.__module__}.{job.__qualname__}"
+        redis_circuit.through(url, "jobs", lambda: _queue(url).enqueue_in(
+            timedelta(seconds=seconds), run, path, *args, job_timeout=600), lambda: _run_later(seconds, job, args))
+    else:
+        _run_later(seconds, job, args)
+
+
+def _run_later(seconds: float, job: Callable, args: tuple) -> None:
+    """Run job(*args) in this process after a delay."""
     timer = threading.Timer(seconds, _run_in, (current_app._get_current_object(), job, args))
     timer.daemon = True
     timer.start()
@@ -99,6 +118,7 @@ def _run_in(app: Flask, job: Callable, args: tuple) -> None:
         try:
             job(*args)
         except Exception:  # the response is gone: log it; the rows stay pending for the next sweep
+            JOB_FAILURES.labels(f"{job.__module__}.{job.__qualname__}").inc()
             log.exception("background job %s%s failed", job.__qualname__, args)
 
 
@@ -108,6 +128,9 @@ def run(path: str, *args) -> None:
     job = getattr(__import__(module, fromlist=[name]), name)
     try:
         job(*args)
+    except Exception:  # RQ keeps the failed job and logs it
+        JOB_FAILURES.labels(path).inc()
+        raise
     finally:
         db.session.remove()
 

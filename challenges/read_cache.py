@@ -3,37 +3,32 @@
 Every entry carries the generation it was built at. A commit that touched a challenge, a prize or a tag
 moves the generation on, so every entry built before it is stale at once, in every worker; an entry also
 lapses at the next phase boundary its answer depends on, since phases move with the clock, not with writes.
+While Redis is away the database answers; a change made meanwhile moves the generation on once Redis answers again.
 """
 import logging
 import time
 from datetime import datetime
-from functools import cache
 
 from flask import current_app, has_app_context
-from redis import Redis, RedisError
+from redis import Redis
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from challenges import clock
+from challenges import clock, redis_circuit
 from challenges.models import Challenge, ChallengeTag, Prize
 
 WATCHED = (Challenge, Prize, ChallengeTag)
 WATCHED_TABLES = frozenset(model.__table__ for model in WATCHED)
 CHANGED = "read_cache_changed"  # session.info flag: this transaction wrote something the cache shows
 log = logging.getLogger(__name__)
+_undropped: set[str] = set()  # caches a change could not be announced to: the generation moves when they answer
 
 
-@cache
-def _redis(url: str) -> Redis:
-    """One client per process and URL; short timeouts, since a read can always be answered without it."""
-    return Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-
-
-def _store() -> Redis | None:
-    """Redis, when the cache is configured and switched on."""
+def _url() -> str | None:
+    """The cache's Redis, when the cache is configured and switched on."""
     config = current_app.config
     url = config.get("READ_CACHE_URL")
-    return _redis(url) if url and config["READ_CACHE_SECONDS"] > 0 else None
+    return url if url and config["READ_CACHE_SECONDS"] > 0 else None
 
 
 def _generation_key() -> str:
@@ -46,19 +41,28 @@ def entry_key(name: str) -> str:
 
 
 def lookup(key: str) -> tuple[bytes | None, bytes | None]:
-    """The cached body (None when missing or stale) and the current generation (None when the cache is off)."""
-    if (store := _store()) is None:
+    """The cached body (None when missing or stale) and the current generation (None when the cache is off or
+    unreachable)."""
+    if (url := _url()) is None:
         return None, None
+    return redis_circuit.through(url, "read_cache", lambda: _lookup(url, key), lambda: (None, None))
+
+
+def _lookup(url: str, key: str) -> tuple[bytes | None, bytes | None]:
+    store = redis_circuit.client(url)
+    if url in _undropped:  # a change was made while Redis was away: nothing kept before it may be served
+        _drop(store)
+        _undropped.discard(url)
+    generation, entry = store.mget(_generation_key(), key)
+    if generation is None:  # a new (or flushed) Redis: start from a number no earlier entry can carry
+        generation = _start_generation(store)
+    if entry is None:
+        return None, generation
     try:
-        generation, entry = store.mget(_generation_key(), key)
-        if generation is None:  # a new (or flushed) Redis: start from a number no earlier entry can carry
-            generation = _start_generation(store)
-        if entry is None:
-            return None, generation
         built_at, until, body = entry.split(b" ", 2)
         fresh = built_at == generation and float(until) > clock.now().timestamp()
-    except (RedisError, ValueError):  # unreachable, or a value that is no entry of ours: the database answers
-        log.warning("read cache unavailable; answering from the database", exc_info=True)
+    except ValueError:  # a value that is no entry of ours: the database answers, and nothing is kept over it
+        log.warning("read cache entry %s is unreadable; answering from the database", key)
         return None, None
     return (body if fresh else None), generation
 
@@ -70,10 +74,9 @@ def keep(key: str, generation: bytes, body: bytes, boundary: datetime | None) ->
     until = min(now + seconds, boundary.timestamp() if boundary else now + seconds)
     if until <= now:
         return
-    try:
-        _store().set(key, b"%s %f %s" % (generation, until, body), ex=seconds)
-    except RedisError:
-        log.warning("read cache unavailable; answer not kept", exc_info=True)
+    url = _url()
+    redis_circuit.through(url, "read_cache", lambda: redis_circuit.client(url).set(
+        key, b"%s %f %s" % (generation, until, body), ex=seconds), lambda: None)
 
 
 def _start_generation(store: Redis) -> bytes:
@@ -84,11 +87,12 @@ def _start_generation(store: Redis) -> bytes:
 
 def drop_all() -> None:
     """Make every cached answer stale."""
-    if (store := _store()) is not None:
-        try:
-            store.pipeline().set(_generation_key(), time.time_ns(), nx=True).incr(_generation_key()).execute()
-        except RedisError:  # entries lapse within READ_CACHE_SECONDS
-            log.warning("read cache unavailable; a change could not be announced", exc_info=True)
+    if (url := _url()) is not None:
+        redis_circuit.through(url, "read_cache", lambda: _drop(redis_circuit.client(url)), lambda: _undropped.add(url))
+
+
+def _drop(store: Redis) -> None:
+    store.pipeline().set(_generation_key(), time.time_ns(), nx=True).incr(_generation_key()).execute()
 
 
 @event.listens_for(Session, "after_flush")

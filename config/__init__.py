@@ -65,6 +65,10 @@ class Config:
     # Browsers: origins allowed to call the API (comma-separated; empty: none), and HSTS on HTTPS answers.
     CORS_ORIGINS = [origin.strip() for origin in os.environ.get("CORS_ORIGINS", "").split(",") if origin.strip()]
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
+    # Operations: log lines as readable text or one JSON object each (LOG_FORMAT: text or json), and the bearer
+    # token /metrics asks for (empty: /metrics is open, so keep it on an internal network).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
     # Spam: content from accounts younger than SPAM_TRUST_AFTER_DAYS is held when its signals weigh
     # SPAM_THRESHOLD or more; SPAM_FILTER_ENABLED=0 switches holding off (a load test, say).
     SPAM_FILTER_ENABLED = os.environ.get("SPAM_FILTER_ENABLED", "1") != "0"
@@ -83,20 +87,31 @@ class Config:
     SIGN_IN_ATTEMPTS_PER_ACCOUNT = os.environ.get("SIGN_IN_ATTEMPTS_PER_ACCOUNT", "20/hour")
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "challenges"
+    # When Redis is away the service goes on without it: rate limits count in this process, sign-in attempts in
+    # the database, jobs run in the web process (or wait in the outbox), reads come from the database. A Redis
+    # call gives up after REDIS_TIMEOUT_SECONDS; a server that failed is left alone for REDIS_RETRY_SECONDS; each
+    # kind of fallback is logged at most once per REDIS_WARNING_SECONDS.
+    REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "0.5"))
+    REDIS_RETRY_SECONDS = float(os.environ.get("REDIS_RETRY_SECONDS", "5"))
+    REDIS_WARNING_SECONDS = float(os.environ.get("REDIS_WARNING_SECONDS", "60"))
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": REDIS_TIMEOUT_SECONDS,
+                                 "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
 
     API_TITLE = "challenges"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"
-    OPENAPI_REDOC_PATH = "docs"
-    OPENAPI_REDOC_URL = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
+    # /docs is served by challenges.api.docs from bundled assets (no CDN), so flask-smorest serves no UI of its own.
 
 
 class ProductionConfig(Config):
     """Production: refuses to start without a real SECRET_KEY, and carries no demo accounts."""
 
     DEMO_DATA_ALLOWED = False
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").strip().lower()
 
     @classmethod
     def check(cls) -> None:

@@ -103,12 +103,18 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture
-def api(postgres):
-    """The app served over real HTTP by a threaded werkzeug server for one test; its API base URL."""
-    server = make_server("127.0.0.1", 0, postgres, threaded=True, request_handler=_QuietHandler)
+def origin(app):
+    """The app served over real HTTP by a threaded werkzeug server on 127.0.0.1 for one test; its origin."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/api/v1"
+    yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def api(postgres, origin):
+    """The app on PostgreSQL, served over real HTTP for one test; its API base URL."""
+    return f"{origin}/api/v1"

@@ -1,4 +1,6 @@
 """Health, the spec, and headers every response carries."""
+import os
+
 import pytest
 
 
@@ -12,7 +14,11 @@ def test_anonymous_gets_any_path_with_security_headers(client, path):
 
 def test_anonymous_reads_health_probes(client):
     assert client.get("/healthz").json == {"status": "ok"}
-    assert client.get("/readyz").json == {"status": "ok"}
+    ready = client.get("/readyz")
+    redis = "ok" if os.environ.get("TEST_REDIS_URL") else "not configured"  # the suite's read cache, when given
+    assert ready.status_code == 200
+    assert ready.json == {"status": "ok", "checks": {
+        "database": {"status": "ok"}, "redis": {"status": redis}, "storage": {"status": "ok"}}}
 
 
 def test_anonymous_reads_openapi_spec_with_every_core_path(client):

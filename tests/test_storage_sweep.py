@@ -130,10 +130,10 @@ def test_sweep_keeps_the_files_answer_keys_and_predictions_name(app, client, sto
 def test_operator_sweeps_the_store_from_the_command_line(app, store):
     _put(app, b"left behind\n")
     result = app.test_cli_runner().invoke(args=["sweep-storage"])
-    assert (result.exit_code, result.output) == (0, "1 unreferenced file(s) deleted from the store.\n")
+    assert (result.exit_code, result.stdout) == (0, "1 unreferenced file(s) deleted from the store.\n")  # logs: stderr
     assert _files(store) == set()
     again = app.test_cli_runner().invoke(args=["sweep-storage"])
-    assert (again.exit_code, again.output) == (0, "0 unreferenced file(s) deleted from the store.\n")
+    assert (again.exit_code, again.stdout) == (0, "0 unreferenced file(s) deleted from the store.\n")
 
 
 class _Dropped(io.BytesIO):

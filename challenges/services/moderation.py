@@ -15,6 +15,7 @@ from challenges.models import (
     Submission, Team, User,
 )
 from challenges.services import accounts, audit, policy, spam
+from challenges.telemetry.counters import CONTENT_HELD, count_on_commit
 
 EARLIER = 50  # recent items of the same kind a new item is compared with
 EXCERPT = 280
@@ -96,6 +97,7 @@ def screen(author: User, object_type: ObjectType, obj, edited: bool = False) -> 
     if not reasons:
         return Moderation.VISIBLE
     _set(object_type, obj, Moderation.HELD)
+    count_on_commit(CONTENT_HELD.labels(object_type))
     case = _case(object_type, obj.id, author.id, _text(object_type, obj))
     case.reasons = sorted(set(case.reasons) | set(reasons))
     case.announced = case.announced or edited  # an edit holds what the organisation already heard of

@@ -13,6 +13,7 @@ from challenges import clock, pagination
 from challenges.extensions import db
 from challenges.models import Challenge, EmailStatus, Notification, Participation, User
 from challenges.services import outbox, policy
+from challenges.telemetry.counters import EMAILS, count_on_commit
 
 LEASE = timedelta(seconds=120)
 SUBJECTS = {
@@ -136,6 +137,7 @@ def _send(notification_id: int) -> None:
             log.warning("giving up on the email of notification %s: %s", notification_id, error)
         notification.email_status = EmailStatus.PENDING if retry else EmailStatus.FAILED
         notification.email_next_attempt_at = retry
+    count_on_commit(EMAILS.labels(notification.email_status))
     db.session.commit()
     outbox.retry_later(notification.email_next_attempt_at, now)
 

@@ -15,6 +15,7 @@ from challenges.models import (
 from challenges.models.scoring import EvaluationFault
 from challenges.services import answer_files, answer_key_cache, audit, boards, challenges, submissions
 from challenges.services.metrics import METRICS, Metric
+from challenges.telemetry.counters import EVALUATIONS, count_on_commit
 
 log = logging.getLogger(__name__)
 KEY_PHASES = (Phase.DRAFT, Phase.UPCOMING)
@@ -194,6 +195,7 @@ def evaluate(submission_id: int) -> None:
             EvaluationStatus.SCORED, None, None  # a submission scored again may have failed before
         submission.public_score, submission.private_score = public, private
     submission.scored_at = clock.now()
+    count_on_commit(EVALUATIONS.labels(submission.evaluation_status))
     db.session.commit()
 
 

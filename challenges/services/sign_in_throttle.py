@@ -5,19 +5,19 @@ anywhere. Past the first limit that address waits; past the second every address
 the owner signed in from before. Such an address is never held up by guesses made elsewhere, and by its
 own only once they pass the second limit: an owner who mistypes is not shut out, and guesses from any one
 place stay bounded. The counts live where every worker sees them: in Redis when the rate limits live there,
-else in the database.
+else in the database, as they also do while that Redis is away.
 """
 import hashlib
 import hmac
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from limits import RateLimitItem, parse
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from challenges import clock
+from challenges import clock, redis_circuit
 from challenges.errors import TooManyRequests
 from challenges.extensions import db, limiter
 from challenges.models import SignInAddress, User
@@ -40,7 +40,7 @@ def attempt(email: str, address: str | None) -> None:
     known = _known(email, address)
     here, wait_here = _count(per_account if known else per_address, "address", email, address or "-")
     anywhere, wait_anywhere = _count(per_account, "account", email) if here else (True, 0)
-    if not _in_redis():
+    if not _in_redis() or redis_circuit.is_open(_redis_url()):
         _sweep()
     db.session.commit()  # the counts stand, whatever becomes of this attempt
     if not here:
@@ -54,9 +54,10 @@ def succeeded(user: User, address: str | None) -> None:
     if limiter.enabled:
         key = _key("address", user.email, address or "-")
         if _in_redis():
-            limiter.storage.clear(_redis_key(key))
+            redis_circuit.through(_redis_url(), "sign_in_throttle", lambda: limiter.storage.clear(_redis_key(key)),
+                                  lambda: _forget_in_database(key))
         else:
-            db.session.execute(delete(SignInCounter).where(SignInCounter.key == key))
+            _forget_in_database(key)
     if address:
         now = clock.now()
         db.session.execute(_insert(SignInAddress).values(
@@ -69,23 +70,33 @@ def _count(limit: RateLimitItem, *what: str) -> tuple[bool, int]:
     counter's window ends."""
     key = _key(*what)
     if _in_redis():
-        attempts = limiter.storage.incr(_redis_key(key), limit.get_expiry())  # the window starts at the first
-        return attempts <= limit.amount, int(limiter.storage.get_expiry(_redis_key(key)) - time.time()) + 1
-    attempts, expires_at = _count_in_database(key, limit.get_expiry())
-    return attempts <= limit.amount, int((expires_at - clock.now()).total_seconds()) + 1
+        return redis_circuit.through(_redis_url(), "sign_in_throttle", lambda: _count_in_redis(key, limit),
+                                     lambda: _count_in_database(key, limit))
+    return _count_in_database(key, limit)
 
 
-def _count_in_database(key: str, seconds: int) -> tuple[int, datetime]:
+def _count_in_redis(key: str, limit: RateLimitItem) -> tuple[bool, int]:
+    attempts = limiter.storage.incr(_redis_key(key), limit.get_expiry())  # the window starts at the first
+    return attempts <= limit.amount, int(limiter.storage.get_expiry(_redis_key(key)) - time.time()) + 1
+
+
+def _count_in_database(key: str, limit: RateLimitItem) -> tuple[bool, int]:
     """Add an attempt to a counter in one statement (it locks the row, so parallel attempts queue); a counter
     whose window has passed starts again from one."""
     now = clock.now()
-    counting = _insert(SignInCounter).values(key=key, attempts=1, expires_at=now + timedelta(seconds=seconds))
+    counting = _insert(SignInCounter).values(key=key, attempts=1,
+                                             expires_at=now + timedelta(seconds=limit.get_expiry()))
     over = SignInCounter.expires_at <= now
     counted = counting.on_conflict_do_update(index_elements=["key"], set_={
         "attempts": case((over, 1), else_=SignInCounter.attempts + 1),
         "expires_at": case((over, counting.excluded.expires_at), else_=SignInCounter.expires_at),
     }).returning(SignInCounter.attempts, SignInCounter.expires_at)
-    return tuple(db.session.execute(counted).one())
+    attempts, expires_at = db.session.execute(counted).one()
+    return attempts <= limit.amount, int((expires_at - now).total_seconds()) + 1
+
+
+def _forget_in_database(key: str) -> None:
+    db.session.execute(delete(SignInCounter).where(SignInCounter.key == key))
 
 
 def _sweep() -> None:
@@ -98,6 +109,10 @@ def _sweep() -> None:
 def _in_redis() -> bool:
     """Whether the counts live in Redis: they do when the rate limits are kept out of this process."""
     return not current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory://")
+
+
+def _redis_url() -> str:
+    return current_app.config["RATELIMIT_STORAGE_URI"]
 
 
 def _redis_key(key: str) -> str:

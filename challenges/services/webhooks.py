@@ -22,6 +22,7 @@ from challenges.extensions import db
 from challenges.models import Delivery, DeliveryStatus, User, Webhook
 from challenges.models.events import DestinationWindow
 from challenges.services import addresses, audit, organisations, outbox, policy, secrets
+from challenges.telemetry.counters import WEBHOOK_DELIVERIES, count_on_commit
 
 TIMEOUT = (5, 10)  # seconds to connect, seconds to answer
 LEASE = timedelta(minutes=5)  # far longer than an attempt, so a claim outlives it
@@ -207,6 +208,7 @@ def _record(delivery_id: int, status_code: int | None, error: str | None) -> Non
     else:
         delivery.next_attempt_at = outbox.retry_at(delivery.attempts, current_app.config["WEBHOOK_MAX_ATTEMPTS"], now)
         delivery.status = DeliveryStatus.PENDING if delivery.next_attempt_at else DeliveryStatus.FAILED
+    count_on_commit(WEBHOOK_DELIVERIES.labels(delivery.status))
     db.session.commit()
     outbox.retry_later(delivery.next_attempt_at, now)
 

@@ -1,0 +1,1 @@
+"""Telemetry for operators: request ids, log lines, and Prometheus metrics."""
