@@ -33,9 +33,10 @@ def environment() -> dict:
 
 
 def _settings_read() -> set[str]:
-    """Every environment variable the settings modules read."""
-    source = (ROOT / "config" / "__init__.py").read_text() + (ROOT / "config" / "gunicorn.py").read_text()
-    return set(re.findall(r"os\.environ(?:\.get\(|\[)\s*\"([A-Z0-9_]+)\"", source))
+    """Every environment variable the settings declare."""
+    from config.settings import SETTINGS
+
+    return {setting.name for setting in SETTINGS}
 
 
 def test_operator_compose_file_parses_with_the_production_services(compose):
