@@ -86,7 +86,8 @@ INSERT INTO challenge_tag (challenge_id, tag, position)
 SELECT g, {pick(TAGS, 'g * 16 + 4 + p', 2)}, p - 1 FROM generate_series(1, :n) g, generate_series(1, 1 + g % 3) p
 ON CONFLICT DO NOTHING"""
 # What the relay notes as deadlines pass.
-DEADLINES_SQL = "UPDATE challenge SET deadline_ahead = false WHERE status = 'published' AND closes_at <= now()"
+DEADLINES_SQL = """UPDATE challenge SET deadline_ahead = closes_at > now(), opening_ahead = opens_at > now()
+WHERE status = 'published'"""
 SECONDARY_INDEXES = """SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = 'public'
   AND tablename IN ('challenge', 'challenge_tag', 'prize')
   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"""

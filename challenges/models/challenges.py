@@ -39,6 +39,8 @@ class Evaluation(StrEnum):
 
 
 AHEAD = "status = 'published' AND deadline_ahead"  # the rows of the ix_challenge_ahead_* indexes
+UNOPENED = "status = 'published' AND opening_ahead"  # the rows of the ix_challenge_unopened_* indexes
+LIVE_ORDERS = {"created": ("created_at", "id"), "prize_total": ("prize_total", "id"), "closes": ("closes_at", "id")}
 DEFAULT_JUDGING = {"blind": False, "normalise": False, "allow_unassigned": True, "disagreement_threshold": 0.25}
 
 
@@ -53,11 +55,11 @@ class Challenge(db.Model):
         Index("ix_challenge_organisation", "organisation_id", "created_at", "id"),
         Index("ix_challenge_organisation_closes", "organisation_id", "closes_at", "id"),
         Index("ix_challenge_organisation_prize_total", "organisation_id", "prize_total", "id"),
-        # The published challenges whose deadline the relay has not yet seen pass: the upcoming and open lists
-        # walk these rather than every challenge ever published.
-        *(Index(f"ix_challenge_ahead_{name}", *columns, postgresql_where=text(AHEAD), sqlite_where=text(AHEAD))
-          for name, columns in (("created", ("created_at", "id")), ("prize_total", ("prize_total", "id")),
-                                ("closes", ("closes_at", "id")))),
+        # The published challenges whose deadline (ahead) or opening (unopened) the relay has not yet seen pass:
+        # the open and upcoming lists walk these rather than every challenge ever published.
+        *(Index(f"ix_challenge_{rows}_{name}", *columns, postgresql_where=text(condition),
+                sqlite_where=text(condition))
+          for rows, condition in (("ahead", AHEAD), ("unopened", UNOPENED)) for name, columns in LIVE_ORDERS.items()),
         Index("ix_challenge_search", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
         CheckConstraint("closes_at > opens_at", name="opens_before_close"),
@@ -86,9 +88,10 @@ class Challenge(db.Model):
     max_team_size: Mapped[int] = mapped_column(default=1, server_default="1")  # 1: no teams
     team_merge_deadline: Mapped[datetime | None]
     reminded_for: Mapped[datetime | None]  # the deadline participants were last reminded of
-    # True until the relay sees the deadline pass (services/reminders.py): a hint that keeps the upcoming and open
-    # lists on a small index. Never the phase, which the clock decides: a late relay only makes those lists slower.
+    # True until the relay sees the deadline pass (services/reminders.py): a hint that keeps the open list on a
+    # small index. Never the phase, which the clock decides: a late relay only makes the lists slower.
     deadline_ahead: Mapped[bool] = mapped_column(default=True, server_default=true())
+    opening_ahead: Mapped[bool] = mapped_column(default=True, server_default=true())  # the same for the upcoming
     moderation: Mapped[Moderation] = mapped_column(enum_type(Moderation), default=Moderation.VISIBLE,
                                                    server_default="visible")
     publish_winning_submissions: Mapped[bool] = mapped_column(default=True)

@@ -1,6 +1,7 @@
 """Drafting, amending, browsing and deleting challenges."""
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import false, func, literal_column, select, true
 from sqlalchemy.orm import defer, joinedload, selectinload
 
@@ -56,7 +57,7 @@ def locked_for_edit(actor: User, challenge_id: int) -> Challenge:
 def create(actor: User, *, organisation_id: int, prizes=(), tags=(), **fields) -> Challenge:
     """Draft a challenge for an organisation the actor runs."""
     if db.session.get(Organisation, organisation_id) is None:
-        raise ValidationFailed("organisation_id", "No such organisation.")
+        raise ValidationFailed("organisation_id", _("No such organisation."))
     policy.require_manager(actor, organisation_id)
     now = clock.now()
     _check_merge_deadline(fields.get("team_merge_deadline"), fields["closes_at"])
@@ -81,14 +82,14 @@ def update(actor: User, challenge_id: int, **changes) -> Challenge:
     if challenge.status is Status.PUBLISHED:
         check_amendment(challenge, changes, challenge.phase_at(now))
     elif challenge.status is not Status.DRAFT:
-        raise Conflict(f"A {challenge.status} challenge cannot be changed.")
+        raise Conflict(_("A %(status)s challenge cannot be changed.", status=challenge.status))
     extended = "closes_at" in changes and challenge.status is Status.PUBLISHED \
         and changes["closes_at"] != challenge.closes_at
     terms_changed = any(k in changes and changes[k] != getattr(challenge, k) for k in ("rules", "ip_terms"))
     previous_closes_at = challenge.closes_at
     opens_at, closes_at = (changes.get(k, getattr(challenge, k)) for k in ("opens_at", "closes_at"))
     if opens_at and opens_at >= closes_at:
-        raise ValidationFailed("opens_at", "opens_at must be before closes_at.")
+        raise ValidationFailed("opens_at", _("opens_at must be before closes_at."))
     _check_merge_deadline(changes.get("team_merge_deadline", challenge.team_merge_deadline), closes_at)
     _apply(challenge, changes)
     _settle_evaluation(challenge, changes)
@@ -109,7 +110,7 @@ def update(actor: User, challenge_id: int, **changes) -> Challenge:
 
 def _check_merge_deadline(merge_deadline, closes_at) -> None:
     if merge_deadline and merge_deadline > closes_at:
-        raise ValidationFailed("team_merge_deadline", "Teams merge before the deadline, not after it.")
+        raise ValidationFailed("team_merge_deadline", _("Teams merge before the deadline, not after it."))
 
 
 def _announce_extension(actor: User, challenge: Challenge, previous_closes_at) -> None:
@@ -136,12 +137,13 @@ def _settle_evaluation(challenge: Challenge, changes: dict) -> None:
     judged = challenge.evaluation is Evaluation.JUDGED
     other = "scoring" if judged else "judging"
     if changes.get(other):
-        raise ValidationFailed(other, f"A {challenge.evaluation} challenge has no {other} settings.")
+        raise ValidationFailed(other, _("A %(evaluation)s challenge has no %(other)s settings.",
+                                       evaluation=challenge.evaluation, other=other))
     setattr(challenge, other, None)
     if judged:
         challenge.judging = {**DEFAULT_JUDGING, **(challenge.judging or {})}
     elif not challenge.scoring:
-        raise ValidationFailed("scoring", "A scored challenge needs scoring settings.")
+        raise ValidationFailed("scoring", _("A scored challenge needs scoring settings."))
 
 
 def _set_tags(challenge: Challenge, tags) -> None:
@@ -154,7 +156,7 @@ def _set_prizes(challenge: Challenge, items) -> None:
     existing = {prize.id: prize for prize in challenge.prizes}
     ids = [item["id"] for item in items if item.get("id") is not None]
     if len(ids) != len(set(ids)) or not set(ids) <= set(existing):
-        raise ValidationFailed("prizes", "Each prize id must name a prize of this challenge, once.")
+        raise ValidationFailed("prizes", _("Each prize id must name a prize of this challenge, once."))
     if existing:
         for prize in existing.values():  # park the ranks so a reordering never collides
             prize.rank = -prize.rank - 1000
@@ -181,7 +183,7 @@ def delete(actor: User, challenge_id: int) -> None:
     """Delete a draft; published challenges are cancelled instead."""
     challenge = manageable(actor, challenge_id, lock=True)
     if challenge.status is not Status.DRAFT:
-        raise Conflict("Only drafts can be deleted; cancel a published challenge instead.")
+        raise Conflict(_("Only drafts can be deleted; cancel a published challenge instead."))
     audit.record(actor, "challenge.deleted", challenge, challenge.organisation_id, title=challenge.title)
     db.session.delete(challenge)
     db.session.commit()
@@ -191,7 +193,7 @@ def browse(actor: User | None, *, limit: int, cursor: str | None = None, sort: s
            phase: Phase | None = None, organisation_id: int | None = None, tag: str | None = None,
            q: str | None = None) -> pagination.Page:
     """Public challenges (drafts only of the actor's organisations), filtered and sorted."""
-    query = select(Challenge).options(*WITH_DETAILS, *map(defer, LONG_TEXTS)).where(_phase_filter(actor, phase), _moderation_filter(actor))
+    query = select(Challenge).options(*WITH_DETAILS, *map(defer, LONG_TEXTS)).where(_moderation_filter(actor))
     if organisation_id is not None:
         query = query.where(Challenge.organisation_id == organisation_id)
     if tag:
@@ -199,7 +201,7 @@ def browse(actor: User | None, *, limit: int, cursor: str | None = None, sort: s
     if q:
         query = query.where(Challenge.search_text.contains(q.strip().lower(), autoescape=True))
     keys, descending = SORTS[sort]
-    return pagination.paginate(query, keys, limit, cursor, descending=descending)
+    return pagination.paginate(query.where(_phase_filter(actor, phase)), keys, limit, cursor, descending=descending)
 
 
 def next_phase_change() -> datetime | None:
@@ -211,9 +213,11 @@ def next_phase_change() -> datetime | None:
     return min(filter(None, moments), default=None)
 
 
-# Every challenge before its deadline is among these (the ix_challenge_ahead_* indexes' own condition, spelled
-# alike so that the planner sees it is theirs, whatever the statement's parameters).
-AHEAD = (Challenge.status == literal_column("'published'")) & Challenge.deadline_ahead
+# Every challenge before its deadline, and before its opening, is among these (the ix_challenge_ahead_* and
+# ix_challenge_unopened_* indexes' own conditions, spelled alike so that the planner sees they are theirs, whatever
+# the statement's parameters).
+PUBLISHED = Challenge.status == literal_column("'published'")
+AHEAD, UNOPENED = PUBLISHED & Challenge.deadline_ahead, PUBLISHED & Challenge.opening_ahead
 
 
 def _phase_filter(actor: User | None, phase: Phase | None):
@@ -223,8 +227,8 @@ def _phase_filter(actor: User | None, phase: Phase | None):
     match phase:
         case None:
             return Challenge.status.in_([Status.PUBLISHED, Status.FINALISED])
-        case Phase.UPCOMING:  # closes_at > opens_at always; saying so lets the deadline index bound the scan
-            return AHEAD & (Challenge.opens_at > now) & (Challenge.closes_at > now)
+        case Phase.UPCOMING:  # closes_at > opens_at always: saying closes_at > now too would only mislead the planner
+            return UNOPENED & (Challenge.opens_at > now)
         case Phase.OPEN:
             return AHEAD & (Challenge.opens_at <= now) & (Challenge.closes_at > now)
         case Phase.CLOSED:

@@ -39,7 +39,7 @@ def relay() -> None:
     back full, then hands over to a fresh job; without it, every commit starts a relay of its own."""
     from challenges.services import notifications, reminders, webhooks
 
-    reminders.mark_passed_deadlines()
+    reminders.mark_passed_phases()
     for _ in range(TURNS if current_app.config.get("REDIS_URL") else 1):
         busy = webhooks.deliver_due(BATCH) >= BATCH
         reminders.remind_due()

@@ -1,5 +1,5 @@
 """Deadlines as they come: participants are told once, a day (DEADLINE_REMINDER_HOURS) before a challenge closes,
-and challenges whose deadline has passed leave the indexes of the upcoming and open lists."""
+and challenges whose opening or deadline has passed leave the indexes of the upcoming and open lists."""
 from datetime import timedelta
 
 from flask import current_app
@@ -9,7 +9,7 @@ from challenges import clock
 from challenges.extensions import db
 from challenges.models import Challenge, Status
 from challenges.services import events, notifications
-from challenges.services.challenges import AHEAD
+from challenges.services.challenges import AHEAD, UNOPENED
 
 
 def remind_due() -> int:
@@ -36,11 +36,13 @@ def remind_due() -> int:
     return sent
 
 
-def mark_passed_deadlines() -> int:
-    """Clear deadline_ahead on the published challenges whose deadline has passed; how many there were."""
-    # On the session's connection, not through the ORM: the flag changes no answer, so the read cache keeps its
+def mark_passed_phases() -> int:
+    """Clear the hints of the published challenges whose opening or deadline has passed; how many closed."""
+    # On the session's connection, not through the ORM: the hints change no answer, so the read cache keeps its
     # entries (a phase change lapses them by itself).
-    passed = db.session.connection().execute(update(Challenge).where(AHEAD, Challenge.closes_at <= clock.now())
-                                             .values(deadline_ahead=False)).rowcount
+    now, connection = clock.now(), db.session.connection()
+    connection.execute(update(Challenge).where(UNOPENED, Challenge.opens_at <= now).values(opening_ahead=False))
+    passed = connection.execute(update(Challenge).where(AHEAD, Challenge.closes_at <= now)
+                                .values(deadline_ahead=False)).rowcount
     db.session.commit()
     return passed
