@@ -21,6 +21,8 @@ RUN pip install -r requirements.txt
 COPY wsgi.py ./
 COPY config/ config/
 COPY challenges/ challenges/
+# The French catalogue, compiled as `make install` does (the .mo files are not in the repository).
+RUN pybabel compile -d challenges/translations
 
 # No secret is baked in: SECRET_KEY, DATABASE_URL and the rest come from the environment at run time.
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin challenges \

@@ -22,9 +22,15 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
-install: $(VENV)/.installed
+# The message catalogues (challenges/translations/<lang>/LC_MESSAGES/messages.po), compiled to .mo at install.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard challenges/translations/*/LC_MESSAGES/messages.po))
 
-dev-install: $(VENV)/.dev-installed
+$(CATALOGUES): %.mo: %.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+install: $(VENV)/.installed $(CATALOGUES)
+
+dev-install: $(VENV)/.dev-installed $(CATALOGUES)
 
 migrate: install
 	@mkdir -p instance

@@ -3,7 +3,7 @@ from flask import Flask
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from challenges import errors, read_cache  # noqa: F401 (read_cache: its commit listeners)
+from challenges import errors, i18n, read_cache  # noqa: F401 (read_cache: its commit listeners)
 from challenges.api import register_blueprints
 from challenges.api.conditional import add_etag
 from challenges.extensions import api, db, limiter, migrate
@@ -14,7 +14,8 @@ from challenges.urls import IdConverter, id_schema, reject_impossible_ids
 
 
 CORS_OPTIONS = {
-    "allow_headers": ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"],
+    "allow_headers": ["Accept-Language", "Authorization", "Content-Type", "Idempotency-Key", "If-Match",
+                      "If-None-Match", "X-Request-ID"],
     "expose_headers": ["ETag", "Location", "Retry-After", "Idempotent-Replayed", "Content-Disposition",
                        "X-Request-ID"],
     "methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
@@ -43,6 +44,7 @@ def create_app(config: type | None = None) -> Flask:
     api.register_converter(IdConverter, id_schema)
     register_blueprints(api)
     errors.init_app(app)
+    i18n.init_app(app)
     request_ids.init_app(app)
     prometheus.init_app(app)
     app.before_request(keep_objects_after_commit)

@@ -2,6 +2,7 @@
 from functools import wraps
 
 from flask import g, request
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
 from challenges.errors import Unauthorized
@@ -16,9 +17,9 @@ def bearer_token() -> str | None:
     header = request.headers.get("Authorization")
     if header is None:
         return None
-    scheme, _, token = header.partition(" ")
+    scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
+        raise Unauthorized(_("The Authorization header must be 'Bearer <token>'."))
     return token.strip()
 
 
@@ -45,7 +46,7 @@ def login_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if current_user() is None:
-            raise Unauthorized("Sign in: this call needs a bearer token.")
+            raise Unauthorized(_("Sign in: this call needs a bearer token."))
         return view(*args, **kwargs)
 
     _document_security(wrapper)

@@ -2,7 +2,11 @@
 import logging
 
 from flask import Flask, json, make_response
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from challenges import i18n
+from challenges.validation_messages import N_, translate, translate_all
 
 log = logging.getLogger(__name__)
 
@@ -13,7 +17,7 @@ class AppError(Exception):
     """An error the client can act upon; subclasses fix the status."""
 
     status = 400
-    title = "Bad request"
+    title = N_("Bad request")
     headers: dict = {}
 
     def __init__(self, detail: str, errors: dict | None = None):
@@ -23,40 +27,40 @@ class AppError(Exception):
 
 
 class BadRequest(AppError):
-    status, title = 400, "Bad request"
+    status, title = 400, N_("Bad request")
 
 
 class Unauthorized(AppError):
-    status, title = 401, "Unauthorized"
+    status, title = 401, N_("Unauthorized")
     headers = {"WWW-Authenticate": 'Bearer realm="challenges"'}
 
 
 class Forbidden(AppError):
-    status, title = 403, "Forbidden"
+    status, title = 403, N_("Forbidden")
 
 
 class NotFound(AppError):
-    status, title = 404, "Not found"
+    status, title = 404, N_("Not found")
 
 
 class Conflict(AppError):
-    status, title = 409, "Conflict"
+    status, title = 409, N_("Conflict")
 
 
 class Unavailable(AppError):
-    status, title = 503, "Service unavailable"
+    status, title = 503, N_("Service unavailable")
 
 
 class UnsupportedMediaType(AppError):
-    status, title = 415, "Unsupported media type"
+    status, title = 415, N_("Unsupported media type")
 
 
 class TooLarge(AppError):
-    status, title = 413, "Content too large"
+    status, title = 413, N_("Content too large")
 
 
 class TooManyRequests(AppError):
-    status, title = 429, "Too many requests"
+    status, title = 429, N_("Too many requests")
 
     def __init__(self, detail: str, retry_after: int):
         super().__init__(detail)
@@ -64,11 +68,11 @@ class TooManyRequests(AppError):
 
 
 class PreconditionFailed(AppError):
-    status, title = 412, "Precondition failed"
+    status, title = 412, N_("Precondition failed")
 
 
 class ValidationFailed(AppError):
-    status, title = 422, "Unprocessable content"
+    status, title = 422, N_("Unprocessable content")
 
     def __init__(self, field: str, message: str):
         super().__init__(message, {field: [message]})
@@ -81,14 +85,48 @@ class ValidationFailed(AppError):
         return error
 
 
-def problem(status: int, title: str, detail: str, errors: dict | None = None, headers=None):
-    """A problem+json response (RFC 9457)."""
-    body = {"type": PROBLEM_TYPE + title.lower().replace(" ", "-"), "title": title,
-            "status": status, "detail": detail}
+# werkzeug's names and descriptions of the errors this API can answer with, for the catalogue (they are
+# shown through gettext, and a test checks that they still match werkzeug's own texts)
+WERKZEUG_TEXTS = {
+    400: (N_("Bad Request"), N_("The browser (or proxy) sent a request that this server could not understand.")),
+    401: (N_("Unauthorized"), N_("The server could not verify that you are authorized to access the URL requested. "
+                                 "You either supplied the wrong credentials (e.g. a bad password), or your browser "
+                                 "doesn't understand how to supply the credentials required.")),
+    403: (N_("Forbidden"), N_("You don't have the permission to access the requested resource. It is either "
+                              "read-protected or not readable by the server.")),
+    404: (N_("Not Found"), N_("The requested URL was not found on the server. If you entered the URL manually please "
+                              "check your spelling and try again.")),
+    405: (N_("Method Not Allowed"), N_("The method is not allowed for the requested URL.")),
+    406: (N_("Not Acceptable"), N_("The resource identified by the request is only capable of generating response "
+                                   "entities which have content characteristics not acceptable according to the "
+                                   "accept headers sent in the request.")),
+    409: (N_("Conflict"), N_("A conflict happened while processing the request. The resource might have been "
+                             "modified while the request was being processed.")),
+    412: (N_("Precondition Failed"), N_("The precondition on the request for the URL failed positive evaluation.")),
+    413: (N_("Request Entity Too Large"), N_("The data value transmitted exceeds the capacity limit.")),
+    415: (N_("Unsupported Media Type"), N_("The server does not support the media type transmitted in the request.")),
+    422: (N_("Unprocessable Entity"), N_("The request was well-formed but was unable to be followed due to semantic "
+                                         "errors.")),
+    429: (N_("Too Many Requests"), N_("This user has exceeded an allotted request count. Try again later.")),
+    500: (N_("Internal Server Error"), N_("The server encountered an internal error and was unable to complete your "
+                                          "request. Either the server is overloaded or there is an error in the "
+                                          "application.")),
+    501: (N_("Not Implemented"), N_("The server does not support the action requested by the browser.")),
+    503: (N_("Service Unavailable"), N_("The server is temporarily unable to service your request due to maintenance "
+                                        "downtime or capacity problems. Please try again later.")),
+}
+
+
+def problem(status: int, title: str, detail, errors: dict | None = None, headers=None):
+    """A problem+json response (RFC 9457): the type from the English title, the texts in the request's language."""
+    body = {"type": PROBLEM_TYPE + title.lower().replace(" ", "-"), "title": translate(title),
+            "status": status, "detail": translate(str(detail))}
     if errors:
-        body["errors"] = errors
+        body["errors"] = translate_all(errors)
     response = make_response(json.dumps(body), status)
     response.headers.update(headers or {})
+    response.headers["Content-Language"] = i18n.current()
+    response.vary.add("Accept-Language")  # a shared cache must not hand a French answer to an English reader
     response.mimetype = "application/problem+json"
     return response
 
@@ -115,9 +153,9 @@ def handle_http_exception(error: HTTPException):
     data = getattr(error, "data", None) or {}
     if error.code == 422 and "messages" in data:
         errors = _flatten(data["messages"])
-        return problem(422, "Unprocessable content", "The request has invalid fields.", errors, headers)
+        return problem(422, "Unprocessable content", gettext("The request has invalid fields."), errors, headers)
     if error.code == 400 and "messages" in data:
-        return problem(400, "Bad request", "The request body is not valid JSON.", None, headers)
+        return problem(400, "Bad request", gettext("The request body is not valid JSON."), None, headers)
     if isinstance(error, InternalServerError):
         return handle_unexpected(error.original_exception or error)
     return problem(error.code or 500, error.name, error.description or error.name, None, headers)
@@ -126,7 +164,7 @@ def handle_http_exception(error: HTTPException):
 def handle_unexpected(error: BaseException):
     """A bug: log it, reveal nothing."""
     log.exception("Unhandled error", exc_info=error)
-    return problem(500, "Internal server error", "Something went wrong on our side.")
+    return problem(500, N_("Internal server error"), gettext("Something went wrong on our side."))
 
 
 def init_app(app: Flask) -> None:

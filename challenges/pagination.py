@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import BigInteger, Integer, Select, SmallInteger, column, literal, tuple_
 
 from challenges.errors import BadRequest
@@ -53,7 +54,7 @@ def _decode(keys: list, cursor: str) -> list:
             raise ValueError("cursor of another list")
         return [literal(_typed(key, value), key.type) for key, value in zip(keys, payload["v"], strict=True)]
     except (ValueError, TypeError, KeyError, OverflowError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest("The cursor is not valid for this list.") from None
+        raise BadRequest(_("The cursor is not valid for this list.")) from None
 
 
 def _typed(key, value):
@@ -95,7 +96,7 @@ def paginate_ranked(query: Select, keys: list, limit: int, cursor: str | None) -
     if cursor:
         *position, reached_literal = _decode([*keys, REACHED], cursor)
         if reached_literal.value < 0:
-            raise BadRequest("The cursor is not valid for this list.")
+            raise BadRequest(_("The cursor is not valid for this list."))
         reached = reached_literal.value
     return _page(query, keys, limit, position, tail={REACHED: reached + limit}), reached
 

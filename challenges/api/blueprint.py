@@ -2,6 +2,7 @@
 import json
 
 import flask_smorest
+from flask_babel import gettext as _
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from challenges.errors import UnsupportedMediaType
@@ -15,7 +16,7 @@ class JsonParser(FlaskParser):
     def _raw_load_json(self, req):
         # Checked here, after authentication and the path's checks, so 401, 404 and 403 come first.
         if (req.content_length or req.headers.get("Transfer-Encoding") == "chunked") and not is_json_request(req):
-            raise UnsupportedMediaType("Send the body as application/json.")
+            raise UnsupportedMediaType(_("Send the body as application/json."))
         try:
             return super()._raw_load_json(req)
         except json.JSONDecodeError:

@@ -2,6 +2,7 @@
 from functools import wraps
 
 from flask import Response, jsonify, request
+from flask_babel import gettext as _
 from werkzeug.http import generate_etag
 
 from challenges.auth import current_user
@@ -22,7 +23,7 @@ def if_match(load, schema):
             if request.if_match:
                 current = etag_of(schema, load(current_user(), *kwargs.values()))
                 if not request.if_match.contains(current):
-                    raise PreconditionFailed("The resource changed since you read it; read it again.")
+                    raise PreconditionFailed(_("The resource changed since you read it; read it again."))
             return view(*args, **kwargs)
 
         return wrapper

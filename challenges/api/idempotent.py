@@ -3,6 +3,7 @@ import hashlib
 from functools import wraps
 
 from flask import Response, request
+from flask_babel import gettext as _
 
 from challenges.api import uploads
 from challenges.auth import current_user
@@ -21,7 +22,7 @@ def idempotent(view):
         if key is None:
             return view(*args, **kwargs)
         if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
-            raise ValidationFailed(HEADER, "Use 1 to 255 printable ASCII characters.")
+            raise ValidationFailed(HEADER, _("Use 1 to 255 printable ASCII characters."))
         actor = current_user()
         body = uploads.fingerprint() if request.mimetype == uploads.MULTIPART else request.get_data()
         fingerprint = hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()

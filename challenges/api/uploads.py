@@ -3,6 +3,7 @@ import hashlib
 from functools import wraps
 
 from flask import request
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.datastructures import FileStorage
 
@@ -26,17 +27,17 @@ def fingerprint() -> bytes:
 def form_and_file(schema_class) -> tuple[dict, FileStorage]:
     """The form fields, loaded by the schema, and the `file` part; 415 unless the body is multipart."""
     if request.mimetype != MULTIPART:
-        raise UnsupportedMediaType("Send the file as multipart/form-data, in a part named 'file'.")
+        raise UnsupportedMediaType(_("Send the file as multipart/form-data, in a part named 'file'."))
     fields = {key: request.form.getlist(key) for key in request.form}
     if any(len(values) > 1 for values in fields.values()):
-        raise ValidationFailed("form", "Send each field once.")
+        raise ValidationFailed("form", _("Send each field once."))
     try:
         data = schema_class().load({key: values[0] for key, values in fields.items()})
     except ValidationError as error:
-        raise ValidationFailed.nested("form", error.messages, "Some fields are not valid.") from None
+        raise ValidationFailed.nested("form", error.messages, _("Some fields are not valid.")) from None
     uploads = request.files.getlist("file")
     if len(uploads) != 1 or len(list(request.files.items(multi=True))) != 1:
-        raise ValidationFailed("file", "Send exactly one file, in a part named 'file'.")
+        raise ValidationFailed("file", _("Send exactly one file, in a part named 'file'."))
     return data, uploads[0]
 
 

@@ -1,4 +1,6 @@
 """Challenges, prizes, evaluation settings and browsing."""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from iso4217 import Currency
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
@@ -14,7 +16,7 @@ class Money(Schema):
     """An amount in minor units of an ISO 4217 currency."""
 
     amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_AMOUNT))
-    currency = fields.String(required=True, validate=validate.OneOf(CURRENCIES, error="Not an ISO 4217 currency."))
+    currency = fields.String(required=True, validate=validate.OneOf(CURRENCIES, error=_l("Not an ISO 4217 currency.")))
 
 
 class PrizeSchema(Schema):
@@ -79,10 +81,10 @@ class ChallengeIn(Schema):
     def _check(self, data, **kwargs):
         opens_at, closes_at = data.get("opens_at"), data.get("closes_at")
         if opens_at and closes_at and opens_at >= closes_at:
-            raise ValidationError("opens_at must be before closes_at.", "opens_at")
+            raise ValidationError(_("opens_at must be before closes_at."), "opens_at")
         for rank, prize in enumerate(data.get("prizes") or [], start=1):
             if prize.get("rank", rank) != rank:
-                raise ValidationError("A prize's rank is its place in the list.", "prizes")
+                raise ValidationError(_("A prize's rank is its place in the list."), "prizes")
 
     @post_load
     def _settings(self, data, **kwargs):
@@ -91,9 +93,9 @@ class ChallengeIn(Schema):
             return data
         scored = data.get("evaluation") is Evaluation.SCORED
         if scored and not data.get("scoring"):
-            raise ValidationError("A scored challenge needs scoring settings.", "scoring")
+            raise ValidationError(_("A scored challenge needs scoring settings."), "scoring")
         if data.get("judging" if scored else "scoring"):
-            raise ValidationError("These settings belong to the other evaluation mode.",
+            raise ValidationError(_("These settings belong to the other evaluation mode."),
                                   "judging" if scored else "scoring")
         return data
 

@@ -3,6 +3,7 @@ from collections.abc import Mapping
 from datetime import UTC
 
 import marshmallow as ma
+from flask_babel import gettext as _
 from marshmallow import ValidationError, fields, pre_load, validate
 
 MAX_INT = 2**31 - 1
@@ -18,7 +19,7 @@ class Schema(ma.Schema):
     @pre_load
     def _storable_strings(self, data, **kwargs):
         if isinstance(data, Mapping):
-            bad = {key: ["Contains NUL or unpaired surrogate characters."]
+            bad = {key: [_("Contains NUL or unpaired surrogate characters.")]
                    for key, value in data.items() if not (_storable(key) and _storable(value))}
             if bad:
                 raise ValidationError(bad)
@@ -75,7 +76,7 @@ class UTCDateTime(fields.AwareDateTime):
         try:
             return loaded.astimezone(UTC)
         except OverflowError:
-            raise ValidationError("Out of range once converted to UTC.") from None
+            raise ValidationError(_("Out of range once converted to UTC.")) from None
 
 
 def when(**kwargs) -> fields.AwareDateTime:

@@ -1,4 +1,5 @@
 """Answer keys, predictions files, quotas and final selections."""
+from flask_babel import gettext as _
 from marshmallow import ValidationError, fields, post_load, validate, validates
 
 from challenges.schemas.common import Schema, ident, name
@@ -13,7 +14,7 @@ class PredictionsForm(Schema):
     @validates("accept_terms")
     def _accepted(self, value, **kwargs):
         if value != "true":
-            raise ValidationError("The challenge's terms must be accepted: send accept_terms=true.")
+            raise ValidationError(_("The challenge's terms must be accepted: send accept_terms=true."))
 
     @post_load
     def _drop_acceptance(self, data, **kwargs):

@@ -1,4 +1,5 @@
 """Submissions and their receipts."""
+from flask_babel import gettext as _
 from marshmallow import ValidationError, fields, validate, validates
 
 from challenges.models import EvaluationStatus, Moderation, SubmissionStatus
@@ -25,7 +26,7 @@ class SubmissionIn(SubmissionPatch):
     @validates("accept_terms")
     def _accepted(self, value, **kwargs):
         if value is not True:
-            raise ValidationError("The challenge's terms must be accepted.")
+            raise ValidationError(_("The challenge's terms must be accepted."))
 
 
 class EvaluationOut(Schema):

@@ -1,4 +1,5 @@
 """Teams, invitations, merges and the prize split."""
+from flask_babel import gettext as _
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from challenges.models import InvitationStatus, Moderation
@@ -53,7 +54,7 @@ class InvitationIn(Schema):
     @validates_schema
     def _one_of(self, data, **kwargs):
         if ("user_id" in data) == ("email" in data):
-            raise ValidationError("Give either user_id or email.", "user_id")
+            raise ValidationError(_("Give either user_id or email."), "user_id")
 
 
 class InvitationOut(Schema):

@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -40,7 +41,7 @@ def register(*, email: str, password: str, display_name: str, is_admin: bool = F
     if not is_admin:  # the operator names platform admins from the command line
         moderation.require_plain_name("display_name", display_name)
     if find_by_email(email):
-        raise Conflict("An account with this email already exists.")
+        raise Conflict(_("An account with this email already exists."))
     now = clock.now()
     user = User(email=email, password_hash=hash_password(password), display_name=display_name,
                 is_admin=is_admin, created_at=now)
@@ -49,7 +50,7 @@ def register(*, email: str, password: str, display_name: str, is_admin: bool = F
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("An account with this email already exists.") from None
+        raise Conflict(_("An account with this email already exists.")) from None
     if is_admin:
         audit.record(None, "user.admin_created", user, None)
     db.session.commit()
@@ -63,7 +64,7 @@ def issue_token(*, email: str, password: str, address: str | None = None) -> tup
     sign_in_throttle.attempt(email, address)
     user = find_by_email(email)
     if not verify_password(user.password_hash if user else None, password) or user.suspended_at or _barred(user):
-        raise Unauthorized("The email or the password is wrong.")
+        raise Unauthorized(_("The email or the password is wrong."))
     sign_in_throttle.succeeded(user, address)
     raw = secrets.token_urlsafe(32)
     now = clock.now()
@@ -79,7 +80,7 @@ def user_for_token(raw: str) -> User:
     token = _token(raw)
     now = clock.now()
     if token is None or token.revoked_at or token.expires_at <= now or token.user.suspended_at or _barred(token.user):
-        raise Unauthorized("The token is invalid, expired or revoked.")
+        raise Unauthorized(_("The token is invalid, expired or revoked."))
     return token.user
 
 

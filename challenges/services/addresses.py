@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 from urllib3.util import parse_url
 
 HOSTNAME = re.compile(r"^[A-Za-z0-9.-]+$")
@@ -53,18 +54,18 @@ def resolve(url: str) -> Target | str:
         host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
         same_host = host is not None and (parse_url(url).host or "").strip("[]").lower() == host
     except ValueError:  # an unclosed IPv6 bracket, a port out of range
-        return "The URL must be http(s) with a plain host name or address."
+        return _("The URL must be http(s) with a plain host name or address.")
     if parts.scheme not in ("http", "https") or not same_host or not (HOSTNAME.match(host) or _ip(host)):
-        return "The URL must be http(s) with a plain host name or address."
+        return _("The URL must be http(s) with a plain host name or address.")
     if parts.username or parts.password:
-        return "The URL must not carry credentials."
+        return _("The URL must not carry credentials.")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (UnicodeError, socket.gaierror):
-        return "The URL's host does not resolve."
+        return _("The URL's host does not resolve.")
     addresses = [info[4][0] for info in infos]
     if not current_app.config["WEBHOOKS_ALLOW_PRIVATE"] and any(_private(address) for address in addresses):
-        return "The URL resolves to a loopback, private or link-local address."
+        return _("The URL resolves to a loopback, private or link-local address.")
     ipv4 = [address for address in addresses if ":" not in address]  # reachable from more networks than IPv6
     return Target(parts.scheme, host, (ipv4 or addresses)[0], port)
 

@@ -1,4 +1,6 @@
 """What may change once a challenge is published: promises to participants only ever improve."""
+from flask_babel import gettext as _
+
 from challenges.errors import Conflict
 from challenges.models import Challenge, Phase
 
@@ -12,7 +14,7 @@ def check_amendment(challenge: Challenge, changes: dict, phase: Phase) -> None:
         if field in AMENDABLE or value == _current(challenge, field):
             continue
         if field in FROZEN:
-            raise Conflict(f"{field} cannot change once the challenge is published.")
+            raise Conflict(_("%(field)s cannot change once the challenge is published.", field=field))
         CHECKS[field](challenge, value, phase)
 
 
@@ -22,26 +24,26 @@ def _current(challenge: Challenge, field: str):
 
 def _check_deadline(challenge: Challenge, closes_at, phase: Phase) -> None:
     if phase not in (Phase.UPCOMING, Phase.OPEN):
-        raise Conflict("The deadline can only be extended while the challenge is upcoming or open.")
+        raise Conflict(_("The deadline can only be extended while the challenge is upcoming or open."))
     if closes_at < challenge.closes_at:
-        raise Conflict("The deadline can be extended, never brought forward.")
+        raise Conflict(_("The deadline can be extended, never brought forward."))
 
 
 def _check_limit(challenge: Challenge, limit: int | None, _phase: Phase) -> None:
     current = challenge.max_submissions_per_participant
     if limit is not None and (current is None or limit < current):
-        raise Conflict("max_submissions_per_participant may only grow once published.")
+        raise Conflict(_("max_submissions_per_participant may only grow once published."))
 
 
 def _check_team_size(challenge: Challenge, size: int, _phase: Phase) -> None:
     if size < challenge.max_team_size:
-        raise Conflict("max_team_size may only grow once published.")
+        raise Conflict(_("max_team_size may only grow once published."))
 
 
 def _check_merge_deadline(challenge: Challenge, merge_deadline, _phase: Phase) -> None:
     current = challenge.team_merge_deadline
     if current is None or merge_deadline is None or merge_deadline < current:
-        raise Conflict("team_merge_deadline may only move later once published.")
+        raise Conflict(_("team_merge_deadline may only move later once published."))
 
 
 def _check_prizes(challenge: Challenge, items: list, _phase: Phase) -> None:
@@ -49,15 +51,15 @@ def _check_prizes(challenge: Challenge, items: list, _phase: Phase) -> None:
     given = {item.get("id"): (rank, item) for rank, item in enumerate(items, start=1)}
     for prize in challenge.prizes:
         if prize.id not in given:
-            raise Conflict("A published prize cannot be removed.")
+            raise Conflict(_("A published prize cannot be removed."))
         rank, item = given[prize.id]
         reward = item.get("reward")
         if rank != prize.rank:
-            raise Conflict("Published prizes keep their rank; add new prizes at the end.")
+            raise Conflict(_("Published prizes keep their rank; add new prizes at the end."))
         if prize.amount is not None and (reward is None or reward["currency"] != prize.currency):
-            raise Conflict("A published prize keeps its currency and stays monetary.")
+            raise Conflict(_("A published prize keeps its currency and stays monetary."))
         if prize.amount is not None and reward["amount"] < prize.amount:
-            raise Conflict("A published prize may be raised, never lowered.")
+            raise Conflict(_("A published prize may be raised, never lowered."))
 
 
 CHECKS = {

@@ -1,4 +1,5 @@
 """Announcements: updates to everyone following a challenge."""
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from challenges import clock, pagination
@@ -12,7 +13,7 @@ def post(actor: User, challenge_id: int, *, title: str, body: str) -> Announceme
     """Post a message to a published challenge's participants (owners and managers)."""
     challenge = challenges.manageable(actor, challenge_id)
     if challenge.status is Status.DRAFT:
-        raise Conflict("A draft has no audience yet; publish it first.")
+        raise Conflict(_("A draft has no audience yet; publish it first."))
     announcement = announce(challenge, AnnouncementKind.MESSAGE, title, body, actor)
     audit.record(actor, "announcement.posted", announcement, challenge.organisation_id)
     db.session.commit()

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from challenges.errors import ValidationFailed
 from challenges.services.metrics import Metric
@@ -40,7 +42,7 @@ class _LineError(ValidationFailed):
     """A problem on one line; the line number lets the earliest of several problems win."""
 
     def __init__(self, line: int, message: str):
-        super().__init__("file", f"Line {line}: {message}")
+        super().__init__("file", _("Line %(line)s: %(problem)s", line=line, problem=message))
         self.line = line
 
 
@@ -90,7 +92,7 @@ class _Csv:
         """The first non-blank row and its line."""
         record = next(self._records, None)
         if record is None:
-            raise ValidationFailed("file", "The file is empty.")
+            raise ValidationFailed("file", _("The file is empty."))
         return record
 
     def chunks(self) -> Iterator[_Chunk]:
@@ -110,7 +112,7 @@ class _Csv:
         if ids:
             yield _Chunk(ids, texts, lines)
         elif not line:
-            raise ValidationFailed("file", "The file has no rows.")
+            raise ValidationFailed("file", _("The file has no rows."))
 
     def _read(self) -> Iterator[tuple[int, list[str]]]:
         """(line, row) for every non-blank row, with decoding and CSV errors as ValidationFailed."""
@@ -120,20 +122,20 @@ class _Csv:
                 if row:
                     yield reader.line_num, row
         except UnicodeDecodeError:
-            raise ValidationFailed("file", "The file is not UTF-8 text.") from None
+            raise ValidationFailed("file", _("The file is not UTF-8 text.")) from None
         except csv.Error as error:
-            raise _LineError(reader.line_num, f"the row is not valid CSV ({error}).") from None
+            raise _LineError(reader.line_num, _("the row is not valid CSV (%(error)s).", error=error)) from None
 
 
 def _row_problem(row: list[str]) -> str:
     """Why a row cannot be an id and a value."""
     if len(row) != 2:
-        return f"expected 2 columns, found {len(row)}."
+        return _("expected 2 columns, found %(count)s.", count=len(row))
     if not row[0]:
-        return "the id is empty."
+        return _("the id is empty.")
     if "\0" in row[0]:
-        return "the id contains a NUL character."
-    return f"the id is longer than {MAX_ID_LENGTH} characters."
+        return _("the id contains a NUL character.")
+    return _("the id is longer than %(count)s characters.", count=MAX_ID_LENGTH)
 
 
 def _quoted(text: str) -> str:
@@ -147,11 +149,11 @@ def _encode(ids: list[str]) -> np.ndarray:
 
 
 _RULES = {  # kind -> (test of finite values, message when it fails)
-    "any": (lambda v: np.abs(v) <= MAX_MAGNITUDE, "a target must lie between -1e15 and 1e15."),
-    "integer": (lambda v: (v == np.trunc(v)) & (np.abs(v) < MAX_MAGNITUDE), "a class label must be an integer."),
-    "binary": (lambda v: (v == 0) | (v == 1), "the label must be 0 or 1."),
-    "probability": (lambda v: (v >= 0) & (v <= 1), "a probability must be between 0 and 1."),
-    "score": (lambda v: np.abs(v) <= MAX_MAGNITUDE, "a score must lie between -1e15 and 1e15."),
+    "any": (lambda v: np.abs(v) <= MAX_MAGNITUDE, _l("a target must lie between -1e15 and 1e15.")),
+    "integer": (lambda v: (v == np.trunc(v)) & (np.abs(v) < MAX_MAGNITUDE), _l("a class label must be an integer.")),
+    "binary": (lambda v: (v == 0) | (v == 1), _l("the label must be 0 or 1.")),
+    "probability": (lambda v: (v >= 0) & (v <= 1), _l("a probability must be between 0 and 1.")),
+    "score": (lambda v: np.abs(v) <= MAX_MAGNITUDE, _l("a score must lie between -1e15 and 1e15.")),
 }
 
 
@@ -159,7 +161,8 @@ def _within(bounds: tuple[float, float]) -> tuple:
     """The rule of a regression prediction: inside the range derived from the key."""
     low, high = bounds
     return (lambda v: (v >= low) & (v <= high),
-            f"a prediction must lie between {_plain(low)} and {_plain(high)} for this challenge.")
+            _("a prediction must lie between %(low)s and %(high)s for this challenge.", low=_plain(low),
+              high=_plain(high)))
 
 
 def _plain(number: float) -> str:
@@ -195,16 +198,16 @@ def _is_number(text: str) -> bool:
 
 def _not_a_number(text: str) -> str:
     """The message for a value float() refuses."""
-    return "the value is empty." if not text.strip() else f"{_quoted(text)} is not a number."
+    return _("the value is empty.") if not text.strip() else _("%(value)s is not a number.", value=_quoted(text))
 
 
 def _misfit(value: float, text: str, message: str) -> str:
     """The message for a number its rule refuses."""
     if not math.isfinite(value):
-        return f"{_quoted(text)} is not a finite number."
-    if message.startswith("a class label") and value == math.trunc(value):
-        return "a class label must be an integer of at most 15 digits."
-    return message
+        return _("%(value)s is not a finite number.", value=_quoted(text))
+    if message is _RULES["integer"][1] and value == math.trunc(value):
+        return _("a class label must be an integer of at most 15 digits.")
+    return str(message)
 
 
 def read_key(stream: BinaryIO, metric: Metric) -> Key:
@@ -237,9 +240,9 @@ def prediction_range(values: np.ndarray) -> tuple[float, float]:
 def _key_target(line: int, header: list[str]) -> str:
     """The target name from the key's header row."""
     if len(header) != 2 or header[0] != "id" or not header[1]:
-        raise _LineError(line, "the header must be id,<target>.")
+        raise _LineError(line, _("the header must be id,<target>."))
     if len(header[1]) > MAX_ID_LENGTH:
-        raise _LineError(line, f"the target name is longer than {MAX_ID_LENGTH} characters.")
+        raise _LineError(line, _("the target name is longer than %(count)s characters.", count=MAX_ID_LENGTH))
     return header[1]
 
 
@@ -273,13 +276,14 @@ def _first_duplicate(ids: np.ndarray, lines: np.ndarray) -> _LineError | None:
         return None
     index = again[np.argmin(lines[again])]  # the run's second row, so index - 1 is its first
     shown = _quoted(ids[index].decode())
-    return _LineError(int(lines[index]), f"id {shown} appears again (first on line {lines[index - 1]}).")
+    return _LineError(int(lines[index]), _("id %(id)s appears again (first on line %(first)s).", id=shown,
+                                            first=lines[index - 1]))
 
 
 def public_mask(key: Key, fraction: float) -> np.ndarray:
     """Which rows are public: round(fraction * rows), clamped to 1..rows-1, ranked by a hash of file and id."""
     if key.rows < 2:
-        raise ValidationFailed("file", "The answer key needs at least 2 rows: one public, one private.")
+        raise ValidationFailed("file", _("The answer key needs at least 2 rows: one public, one private."))
     count = min(max(round(fraction * key.rows), 1), key.rows - 1)
     mask = np.zeros(key.rows, dtype=bool)
     mask[np.argsort(_ranks(key), kind="stable")[:count]] = True
@@ -304,8 +308,8 @@ def check_split(key: Key, mask: np.ndarray, metric: Metric) -> None:
         return
     for part in (key.values[mask], key.values[~mask]):
         if not ((part == 0).any() and (part == 1).any()):
-            raise ValidationFailed("file", f"The public and the private part each need both classes for "
-                                           f"{metric.name}; add rows of the missing class.")
+            raise ValidationFailed("file", _("The public and the private part each need both classes for "
+                                             "%(metric)s; add rows of the missing class.", metric=metric.name))
 
 
 def read_predictions(stream: BinaryIO, key: Key, metric: Metric) -> tuple[np.ndarray, str]:
@@ -313,7 +317,7 @@ def read_predictions(stream: BinaryIO, key: Key, metric: Metric) -> tuple[np.nda
     source = _Csv(stream)
     line, header = source.header()
     if header != ["id", key.target]:
-        raise _LineError(line, f"the header must be id,{key.target}.")
+        raise _LineError(line, _("the header must be id,%(target)s.", target=key.target))
     rule = _within(key.bounds) if metric.predictions == "any" and key.bounds else _RULES[metric.predictions]
     values = np.full(key.rows, np.nan)
     seen = np.zeros(key.rows, dtype=np.int64)  # per key id, the line of its first row; 0 while unseen
@@ -352,8 +356,8 @@ def _mark_seen(seen: np.ndarray, positions: np.ndarray, lines: np.ndarray) -> No
 def _id_problem(id_: str, line: int, known: bool, first_line: int) -> _LineError:
     """An unknown or a repeated id."""
     if not known:
-        return _LineError(line, f"id {_quoted(id_)} is not in the answer key.")
-    return _LineError(line, f"id {_quoted(id_)} appears again (first on line {first_line}).")
+        return _LineError(line, _("id %(id)s is not in the answer key.", id=_quoted(id_)))
+    return _LineError(line, _("id %(id)s appears again (first on line %(first)s).", id=_quoted(id_), first=first_line))
 
 
 def _check_complete(key: Key, seen: np.ndarray) -> None:
@@ -363,8 +367,9 @@ def _check_complete(key: Key, seen: np.ndarray) -> None:
         return
     example = _quoted(key.ids[missing[0]].decode())
     if missing.size == 1:
-        raise ValidationFailed("file", f"1 id of the answer key is missing: {example}.")
-    raise ValidationFailed("file", f"{missing.size} ids of the answer key are missing, for example {example}.")
+        raise ValidationFailed("file", _("1 id of the answer key is missing: %(example)s.", example=example))
+    raise ValidationFailed("file", _("%(count)s ids of the answer key are missing, for example %(example)s.",
+                                     count=missing.size, example=example))
 
 
 def to_blob(**arrays: np.ndarray) -> bytes:

@@ -4,6 +4,7 @@ import logging
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import BigInteger, func, literal, select, union_all
 
 from challenges import clock, pagination
@@ -54,7 +55,7 @@ def attach_to_challenge(actor: User, challenge_id: int, *, stream: BinaryIO, fil
 
 def _require_editable(challenge: Challenge) -> None:
     if challenge.status not in (Status.DRAFT, Status.PUBLISHED):
-        raise Conflict(f"A {challenge.status} challenge's files cannot change.")
+        raise Conflict(_("A %(status)s challenge's files cannot change.", status=challenge.status))
 
 
 def _checked_and_stored(actor: User, stream: BinaryIO, filename: str | None) -> file_types.Inspected:
@@ -81,8 +82,9 @@ def _require_allowance(actor: User, size: int) -> None:
     used = db.session.scalar(select(func.coalesce(func.sum(Attachment.size), 0))
                              .where(Attachment.uploader_id == actor.id))
     if used + size > limit:
-        raise TooLarge(f"Your files may take {limit} bytes in all and {max(limit - used, 0)} remain; "
-                       f"this one holds {size}. Remove files you no longer need to make room.")
+        raise TooLarge(_("Your files may take %(limit)s bytes in all and %(left)s remain; this one holds %(size)s. "
+                         "Remove files you no longer need to make room.", limit=limit, left=max(limit - used, 0),
+                         size=size))
 
 
 def _add(actor: User, challenge_id: int, submission_id: int | None, checked: file_types.Inspected,
@@ -100,7 +102,7 @@ def _add(actor: User, challenge_id: int, submission_id: int | None, checked: fil
 def _require_room(owner) -> None:
     """Conflict when the owner already has as many files as allowed."""
     if db.session.scalar(select(func.count()).select_from(Attachment).where(owner)) >= MAX_PER_OWNER:
-        raise Conflict(f"At most {MAX_PER_OWNER} files may be attached here.")
+        raise Conflict(_("At most %(count)s files may be attached here.", count=MAX_PER_OWNER))
 
 
 def visible(actor: User | None, attachment_id: int) -> Attachment:
@@ -121,13 +123,13 @@ def download(actor: User | None, attachment_id: int) -> tuple[Attachment, Binary
         return attachment, storage().open(attachment.sha256)
     except MissingFile:  # the store lost a file the database names: ours to fix, not the caller's
         log.error("attachment %s: file %s is missing from the store", attachment.id, attachment.sha256)
-        raise Unavailable("The file cannot be read right now.") from None
+        raise Unavailable(_("The file cannot be read right now.")) from None
 
 
 def delete(actor: User, attachment_id: int) -> None:
     """Remove a file its uploader attached, while its owner can still change."""
     attachment = visible(actor, attachment_id)
-    policy.require(attachment.uploader_id == actor.id, "Only who uploaded a file may remove it.")
+    policy.require(attachment.uploader_id == actor.id, _("Only who uploaded a file may remove it."))
     at = clock.now()
     if attachment.submission_id:
         submission = submissions.locked_own(actor, attachment.submission_id)

@@ -1,4 +1,5 @@
 """Awarding prizes, revoking them, and tracking payouts; the results of a finalised challenge."""
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -20,15 +21,15 @@ def create(actor: User, challenge_id: int, *, prize_id: int, submission_id: int)
     challenge = challenges.manageable(actor, challenge_id, lock=True)
     prize = db.session.get(Prize, prize_id)
     if prize is None or prize.challenge_id != challenge.id:
-        raise ValidationFailed("prize_id", "No such prize in this challenge.")
+        raise ValidationFailed("prize_id", _("No such prize in this challenge."))
     submission = db.session.get(Submission, submission_id, with_for_update=True, populate_existing=True)
     if submission is None or submission.challenge_id != challenge.id or submission.moderation is not Moderation.VISIBLE:
-        raise ValidationFailed("submission_id", "No such submission in this challenge.")
+        raise ValidationFailed("submission_id", _("No such submission in this challenge."))
     now = clock.now()
     if challenge.phase_at(now) is not Phase.CLOSED:
-        raise Conflict("Prizes are awarded after the deadline and before finalisation.")
+        raise Conflict(_("Prizes are awarded after the deadline and before finalisation."))
     if submission.status is not SubmissionStatus.SUBMITTED:
-        raise Conflict(f"A {submission.status} submission cannot win a prize.")
+        raise Conflict(_("A %(status)s submission cannot win a prize.", status=submission.status))
     rank, score = leaderboards.standing_of(challenge, submission.id)
     award = Award(challenge_id=challenge.id, prize_id=prize.id, submission_id=submission.id,
                   awarded_by=actor.id, awarded_at=now, rank=rank, score=score,
@@ -38,7 +39,7 @@ def create(actor: User, challenge_id: int, *, prize_id: int, submission_id: int)
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("The prize is already awarded, or the submission already holds a prize.") from None
+        raise Conflict(_("The prize is already awarded, or the submission already holds a prize.")) from None
     audit.record(actor, "award.created", award, challenge.organisation_id,
                  prize_id=prize.id, submission_id=submission.id)
     events.emit("award.created", challenge, award=events.award_data(award))
@@ -78,10 +79,10 @@ def revoke(actor: User, challenge_id: int, award_id: int) -> None:
     _with_visible_awards(actor, challenge_id)
     award = db.session.get(Award, award_id)
     if award is None or award.challenge_id != challenge_id:
-        raise NotFound("No such award.")
+        raise NotFound(_("No such award."))
     challenge = challenges.manageable(actor, challenge_id, lock=True)
     if challenge.status is not Status.PUBLISHED:
-        raise Conflict("Awards cannot be revoked after finalisation.")
+        raise Conflict(_("Awards cannot be revoked after finalisation."))
     audit.record(actor, "award.revoked", award, challenge.organisation_id,
                  prize_id=award.prize_id, submission_id=award.submission_id)
     events.emit("award.revoked", challenge, award=events.award_data(award))
@@ -111,9 +112,9 @@ def _finalised_award(actor: User, award_id: int) -> tuple[Award, Challenge]:
     award, challenge = manageable(actor, award_id)
     db.session.refresh(award, with_for_update=True)
     if challenge.status is not Status.FINALISED:
-        raise Conflict("Payouts are tracked after finalisation.")
+        raise Conflict(_("Payouts are tracked after finalisation."))
     if award.status is not AwardStatus.AWARDED:
-        raise Conflict(f"This award is already {award.status}.")
+        raise Conflict(_("This award is already %(status)s.", status=award.status))
     return award, challenge
 
 
@@ -144,7 +145,7 @@ def results(actor: User | None, challenge_id: int, limit: int, cursor: str | Non
     """The winners of a finalised challenge, by prize rank (members may preview before)."""
     challenge = challenges.visible(actor, challenge_id)
     if challenge.status is not Status.FINALISED and not policy.is_member(actor, challenge.organisation_id):
-        raise NotFound("The results are not out yet.")
+        raise NotFound(_("The results are not out yet."))
     query = select(Award).join(Award.prize).options(
         selectinload(Award.prize), selectinload(Award.submission).selectinload(Submission.participant),
     ).where(Award.challenge_id == challenge.id, Award.status != AwardStatus.CANCELLED)

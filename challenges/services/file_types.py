@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import filetype
+from flask_babel import gettext as _
 
 from challenges.errors import TooLarge, UnsupportedMediaType, ValidationFailed
 
@@ -37,12 +38,12 @@ def inspect(stream: BinaryIO, filename: str, allowed: set[str], max_bytes: int) 
     while chunk := stream.read(CHUNK):
         size += len(chunk)
         if size > max_bytes:
-            raise TooLarge(f"A file may hold at most {max_bytes} bytes.")
+            raise TooLarge(_("A file may hold at most %(count)s bytes.", count=max_bytes))
         digest.update(chunk)
         head = head or chunk[:HEAD]
         is_text = is_text and _text(decoder, chunk)
     if size == 0:
-        raise ValidationFailed("file", "The file is empty.")
+        raise ValidationFailed("file", _("The file is empty."))
     is_text = is_text and _text(decoder, b"", final=True)
     stream.seek(0)
     return Inspected(digest.hexdigest(), size, _judge(head, is_text, filename, {ALIASES.get(a, a) for a in allowed}))
@@ -66,7 +67,8 @@ def _judge(head: bytes, is_text: bool, filename: str, allowed: set[str]) -> str:
         for candidate in (extension, "txt"):  # the name only says which kind of text it is
             if candidate in TEXT and candidate in allowed:
                 return TEXT[candidate]
-    raise UnsupportedMediaType(f"Allowed file types: {', '.join(sorted(allowed))}; judged from the content.")
+    raise UnsupportedMediaType(_("Allowed file types: %(types)s; judged from the content.",
+                                 types=", ".join(sorted(allowed))))
 
 
 def display_name(raw: str | None) -> str:

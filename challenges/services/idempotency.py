@@ -1,6 +1,7 @@
 """Idempotency keys: a retried POST gets the first answer instead of creating twice."""
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -35,7 +36,7 @@ def begin(actor: User, key: str, request_sha256: str) -> IdempotencyRecord | Non
     if record is None:  # the other request failed and let go of the key meanwhile
         raise InProgress("A request with this Idempotency-Key was just running; send it again.")
     if record.request_sha256 != request_sha256:
-        raise ValidationFailed("Idempotency-Key", "This key was already used with another request.")
+        raise ValidationFailed("Idempotency-Key", _("This key was already used with another request."))
     if record.status_code is None:
         raise InProgress("A request with this Idempotency-Key is still running; send it again shortly.")
     return record

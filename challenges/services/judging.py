@@ -1,4 +1,5 @@
 """Judging a submission: assignments to judges, reviews, conflicts of interest and the shortlist."""
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
@@ -21,9 +22,9 @@ def assign(actor: User, challenge_id: int, judges_per_submission: int) -> None:
         Membership.organisation_id == challenge.organisation_id, Membership.role == Role.JUDGE)
         .order_by(Membership.user_id)))
     if judges_per_submission > len(pool):
-        raise ValidationFailed("judges_per_submission", f"The organisation has {len(pool)} judge(s).")
+        raise ValidationFailed("judges_per_submission", _("The organisation has %(count)s judge(s).", count=len(pool)))
     if challenge.status is not Status.PUBLISHED:
-        raise Conflict(f"Judges are assigned to a published challenge, not a {challenge.phase} one.")
+        raise Conflict(_("Judges are assigned to a published challenge, not a %(phase)s one.", phase=challenge.phase))
     active = db.session.scalars(select(Submission.id).where(
         Submission.challenge_id == challenge.id, Submission.status == SubmissionStatus.SUBMITTED,
         Submission.moderation == Moderation.VISIBLE).order_by(Submission.id)).all()
@@ -72,10 +73,10 @@ def reviewable(actor: User, submission_id: int) -> Submission:
     submission = judgeable(actor, submission_id)
     challenge = submission.challenge
     if _declared_conflict(actor, submission):
-        raise Forbidden("You declared a conflict of interest with this submission.")
+        raise Forbidden(_("You declared a conflict of interest with this submission."))
     if policy.role(actor, challenge.organisation_id) is Role.JUDGE and not (challenge.judging or {}).get("allow_unassigned", True) \
             and not db.session.get(Assignment, (submission.id, actor.id)):
-        raise Forbidden("This challenge's judges review only the submissions assigned to them.")
+        raise Forbidden(_("This challenge's judges review only the submissions assigned to them."))
     return submission
 
 
@@ -91,12 +92,12 @@ def review(actor: User, submission_id: int, *, scores: dict[str, float], comment
     _check_scores(criteria, scores)
     challenge = challenges.visible(actor, submission.challenge_id, lock=True)  # finalising waits for us
     if _declared_conflict(actor, submission):  # again under the lock: a declaration may have just committed
-        raise Forbidden("You declared a conflict of interest with this submission.")
+        raise Forbidden(_("You declared a conflict of interest with this submission."))
     now = clock.now()
     if challenge.phase_at(now) is not Phase.CLOSED:
-        raise Conflict("Reviews are written after the deadline and before finalisation.")
+        raise Conflict(_("Reviews are written after the deadline and before finalisation."))
     if submission.status is not SubmissionStatus.SUBMITTED:
-        raise Conflict(f"A {submission.status} submission is not reviewed.")
+        raise Conflict(_("A %(status)s submission is not reviewed.", status=submission.status))
     values = {"scores": {str(c.id): scores[str(c.id)] for c in criteria}, "comment": comment,
               "weighted_score": rubric.weighted_score(criteria, scores), "updated_at": now}
     _upsert_review(challenge, submission, actor, values, now)
@@ -108,16 +109,17 @@ def review(actor: User, submission_id: int, *, scores: dict[str, float], comment
 def _check_scores(criteria: list, scores: dict) -> None:
     """Every criterion scored once, from 0 to its max_score; nothing else."""
     if not criteria:
-        raise Conflict("This challenge has no rubric yet; owners and managers set its criteria first.")
+        raise Conflict(_("This challenge has no rubric yet; owners and managers set its criteria first."))
     known = {str(criterion.id): criterion for criterion in criteria}
-    errors = {key: ["No such criterion in this challenge's rubric."] for key in scores if key not in known}
+    errors = {key: [_("No such criterion in this challenge's rubric.")] for key in scores if key not in known}
     for key, criterion in known.items():
         if key not in scores:
-            errors[key] = [f"Score '{criterion.name}' (missing)."]
+            errors[key] = [_("Score '%(name)s' (missing).", name=criterion.name)]
         elif not 0 <= scores[key] <= criterion.max_score:
-            errors[key] = [f"Score '{criterion.name}' from 0 to {criterion.max_score:g}."]
+            errors[key] = [_("Score '%(name)s' from 0 to %(max)s.", name=criterion.name,
+                             max=format(criterion.max_score, "g"))]
     if errors:
-        raise ValidationFailed.nested("scores", errors, "Every criterion of the rubric needs a score in its range.")
+        raise ValidationFailed.nested("scores", errors, _("Every criterion of the rubric needs a score in its range."))
 
 
 def _upsert_review(challenge: Challenge, submission: Submission, actor: User, values: dict, now) -> None:
@@ -147,7 +149,7 @@ def declare_conflict(actor: User, submission_id: int, reason: str) -> ConflictOf
     rubric.require_judged(submission.challenge)
     challenge = challenges.visible(actor, submission.challenge_id, lock=True)
     if challenge.status is not Status.PUBLISHED:
-        raise Conflict("Conflicts of interest are declared before finalisation.")
+        raise Conflict(_("Conflicts of interest are declared before finalisation."))
     declared = db.session.get(ConflictOfInterest, (submission.id, actor.id))
     if declared:
         return declared
@@ -168,9 +170,9 @@ def set_shortlisted(actor: User, submission_id: int, shortlisted: bool) -> Submi
     challenge = challenges.manageable(actor, submission.challenge_id, lock=True)
     db.session.refresh(submission, with_for_update=True)
     if challenge.status is not Status.PUBLISHED:
-        raise Conflict("The shortlist is settled before finalisation.")
+        raise Conflict(_("The shortlist is settled before finalisation."))
     if shortlisted and submission.status is not SubmissionStatus.SUBMITTED:
-        raise Conflict(f"A {submission.status} submission cannot be shortlisted.")
+        raise Conflict(_("A %(status)s submission cannot be shortlisted.", status=submission.status))
     if submission.shortlisted != shortlisted:
         submission.shortlisted = shortlisted
         audit.record(actor, "submission.shortlisted" if shortlisted else "submission.unshortlisted",

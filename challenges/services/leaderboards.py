@@ -1,6 +1,7 @@
 """Rankings: the members' leaderboard of a judged challenge, the boards of a scored one, where a submission stands."""
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, literal, literal_column, select, tuple_
 from sqlalchemy.orm import load_only
 
@@ -47,7 +48,7 @@ def board(actor: User | None, challenge_id: int, *, board: str, limit: int, curs
     challenge = challenges.visible(actor, challenge_id)
     if challenge.evaluation is Evaluation.JUDGED:
         if actor is None:
-            raise Unauthorized("Sign in: the leaderboard of a judged challenge is for its organisation's members.")
+            raise Unauthorized(_("Sign in: the leaderboard of a judged challenge is for its organisation's members."))
         policy.require_member(actor, challenge.organisation_id)
         return judged_board(challenge, limit, cursor)
     return scored_board(actor, challenge, Board(board), limit, cursor)
@@ -119,4 +120,4 @@ def _require_private_visible(actor: User | None, challenge: Challenge) -> None:
         return
     policy.visible_or_404(policy.is_member(actor, challenge.organisation_id), "private leaderboard")
     if challenge.phase is not Phase.CLOSED:
-        raise Conflict("The private leaderboard opens after the deadline.")
+        raise Conflict(_("The private leaderboard opens after the deadline."))

@@ -1,4 +1,5 @@
 """A challenge's life: publish, cancel, finalise."""
+from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from challenges import clock
@@ -14,13 +15,13 @@ def publish(actor: User, challenge_id: int) -> Challenge:
     challenge = manageable(actor, challenge_id, lock=True)
     now = clock.now()
     if challenge.status is not Status.DRAFT:
-        raise Conflict("Only a draft can be published.")
+        raise Conflict(_("Only a draft can be published."))
     if not challenge.prizes:
-        raise Conflict("A challenge needs at least one prize to be published.")
+        raise Conflict(_("A challenge needs at least one prize to be published."))
     if challenge.evaluation is Evaluation.SCORED:
         scoring.require_ready(challenge)
     if challenge.closes_at <= now:
-        raise Conflict("The deadline has passed; move closes_at into the future first.")
+        raise Conflict(_("The deadline has passed; move closes_at into the future first."))
     challenge.opens_at = challenge.opens_at or now
     challenge.status, challenge.published_at, challenge.updated_at = Status.PUBLISHED, now, now
     audit.record(actor, "challenge.published", challenge, challenge.organisation_id)
@@ -33,9 +34,9 @@ def cancel(actor: User, challenge_id: int, reason: str) -> Challenge:
     """Call a draft or published challenge off, with a reason for the participants."""
     challenge = manageable(actor, challenge_id, lock=True)
     if challenge.status not in (Status.DRAFT, Status.PUBLISHED):
-        raise Conflict(f"A {challenge.status} challenge cannot be cancelled.")
+        raise Conflict(_("A %(status)s challenge cannot be cancelled.", status=challenge.status))
     if db.session.scalar(select(exists().where(Award.challenge_id == challenge.id))):
-        raise Conflict("Revoke the challenge's awards before cancelling it.")
+        raise Conflict(_("Revoke the challenge's awards before cancelling it."))
     now = clock.now()
     challenge.status, challenge.cancelled_at, challenge.updated_at = Status.CANCELLED, now, now
     challenge.cancel_reason = reason
@@ -52,7 +53,7 @@ def finalise(actor: User, challenge_id: int) -> Challenge:
     challenge = manageable(actor, challenge_id, lock=True)
     now = clock.now()
     if challenge.phase_at(now) is not Phase.CLOSED:
-        raise Conflict("Only a closed challenge can be finalised.")
+        raise Conflict(_("Only a closed challenge can be finalised."))
     challenge.status, challenge.finalised_at, challenge.updated_at = Status.FINALISED, now, now
     audit.record(actor, "challenge.finalised", challenge, challenge.organisation_id)
     events.emit("challenge.finalised", challenge)

@@ -2,6 +2,7 @@
 import re
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -125,7 +126,7 @@ def require_plain_name(field: str, name: str) -> None:
     """422 for a name that reads like spam (unless the filter is switched off): it would be shown on every read.
     The answer does not say which sign it found, which would teach a spammer the way around it."""
     if current_app.config["SPAM_FILTER_ENABLED"] and name_reasons(name):
-        raise ValidationFailed(field, "A name cannot carry links, contact details or advertising; choose another.")
+        raise ValidationFailed(field, _("A name cannot carry links, contact details or advertising; choose another."))
 
 
 def _case(object_type: ObjectType, object_id: int, author_id: int | None, text: str) -> ModerationCase:
@@ -248,9 +249,9 @@ def _load(object_type: ObjectType, object_id: int):
     return db.session.get(MODELS[object_type], object_id)
 
 
-def require_admin(actor: User, *_) -> None:
+def require_admin(actor: User, *_ignored) -> None:
     """Platform admins only."""
-    policy.require(actor.is_admin, "Only platform admins moderate.")
+    policy.require(actor.is_admin, _("Only platform admins moderate."))
 
 
 ALLOWED = {  # decision: the states it applies to, and the state it leads to
@@ -265,7 +266,7 @@ def decidable(actor: User, object_type: ObjectType, object_id: int):
     require_admin(actor)
     obj = _load(object_type, object_id)
     if obj is None or (object_type is ObjectType.ANSWER and obj.answered_at is None):
-        raise NotFound(f"No such {object_type}.")
+        raise policy.not_found(object_type)
     return obj
 
 
@@ -278,7 +279,7 @@ def decide(actor: User, object_type: ObjectType, object_id: int, decision: str, 
     before = state(object_type, obj)
     sources, after = ALLOWED[decision]
     if before not in sources:
-        raise Conflict(f"Content that is {before} cannot be given '{decision}'.")
+        raise Conflict(_("Content that is %(state)s cannot be given '%(decision)s'.", state=before, decision=decision))
     _set(object_type, obj, after)
     case = _case(object_type, object_id, author_of(object_type, obj), _text(object_type, obj))
     case.status, case.decided_at, case.decided_by, case.decision, case.note = \
@@ -327,7 +328,7 @@ def suspend(actor: User, user_id: int, reason: str) -> User:
     """Suspend a user: they cannot sign in, and their tokens stop working at once."""
     user = suspendable(actor, user_id)
     if user.id == actor.id:
-        raise Conflict("Platform admins cannot suspend themselves.")
+        raise Conflict(_("Platform admins cannot suspend themselves."))
     user.suspended_at, user.suspension_reason = user.suspended_at or clock.now(), reason
     accounts.revoke_all_tokens(user)
     audit.record(actor, "user.suspended", user, None, reason=reason)

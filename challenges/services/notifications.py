@@ -6,10 +6,13 @@ from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 from sqlalchemy.orm.util import identity_key
 
-from challenges import clock, pagination
+from challenges import clock, i18n, pagination
 from challenges.extensions import db
 from challenges.models import Challenge, EmailStatus, Notification, Participation, User
 from challenges.services import outbox, policy
@@ -17,15 +20,15 @@ from challenges.telemetry.counters import EMAILS, count_on_commit
 
 LEASE = timedelta(seconds=120)
 SUBJECTS = {
-    "submission.received": "We received your submission",
-    "submission.disqualified": "Your submission was disqualified",
-    "question.answered": "Your question was answered",
-    "announcement.posted": "A new announcement",
-    "challenge.finalised": "The results are out",
-    "challenge.deadline_approaching": "The deadline is near",
-    "award.paid": "Your prize was paid",
-    "team.invited": "You are invited to a team",
-    "team.split_changed": "Your team's prize split changed",
+    "submission.received": _l("We received your submission"),
+    "submission.disqualified": _l("Your submission was disqualified"),
+    "question.answered": _l("Your question was answered"),
+    "announcement.posted": _l("A new announcement"),
+    "challenge.finalised": _l("The results are out"),
+    "challenge.deadline_approaching": _l("The deadline is near"),
+    "award.paid": _l("Your prize was paid"),
+    "team.invited": _l("You are invited to a team"),
+    "team.split_changed": _l("Your team's prize split changed"),
 }
 log = logging.getLogger(__name__)
 
@@ -143,18 +146,21 @@ def _send(notification_id: int) -> None:
 
 
 def compose(notification: Notification, user: User) -> EmailMessage:
-    """The email for a notification: a subject by kind, and the facts in plain text."""
-    message = EmailMessage()
-    message["From"] = current_app.config["SMTP_FROM"]
-    message["To"] = user.email
-    challenge = notification.data.get("challenge", {})
-    subject = SUBJECTS.get(notification.kind, "News from challenges")
-    title = " ".join(str(challenge.get("title") or "").split())  # headers hold one line
-    message["Subject"] = f"{subject}: {title}" if title else subject
-    lines = [f"Hello {user.display_name},", "", f"{subject}."]
-    lines += [f"{key}: {value}" for key, value in _facts(notification.data)]
-    lines += ["", "You can turn these emails off with PATCH /api/v1/me {\"email_notifications\": false}."]
-    message.set_content("\n".join(lines))
+    """The email for a notification, in the recipient's language: a subject by kind, and the facts in plain text."""
+    locale = i18n.recipient_locale(user)
+    with force_locale(locale):
+        message = EmailMessage()
+        message["From"] = current_app.config["SMTP_FROM"]
+        message["To"] = user.email
+        challenge = notification.data.get("challenge", {})
+        subject = str(SUBJECTS.get(notification.kind) or _("News from challenges"))
+        title = " ".join(str(challenge.get("title") or "").split())  # headers hold one line
+        message["Subject"] = _("%(subject)s: %(title)s", subject=subject, title=title) if title else subject
+        lines = [_("Hello %(name)s,", name=user.display_name), "", f"{subject}."]
+        lines += [f"{key}: {value}" for key, value in _facts(notification.data)]
+        lines += ["", _("You can turn these emails off with PATCH /api/v1/me {\"email_notifications\": false}.")]
+        message.set_content("\n".join(lines))
+        message["Content-Language"] = locale  # after set_content, which drops the Content-* headers
     return message
 
 

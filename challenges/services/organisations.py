@@ -1,4 +1,5 @@
 """Organisations and their members."""
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -19,7 +20,7 @@ def get(organisation_id: int, lock: bool = False) -> Organisation:
     organisation = db.session.get(Organisation, organisation_id, populate_existing=lock,
                                   with_for_update={"key_share": True} if lock else None)
     if organisation is None:
-        raise NotFound("No such organisation.")
+        raise NotFound(_("No such organisation."))
     return organisation
 
 
@@ -127,7 +128,7 @@ def set_member(actor: User, organisation_id: int, user_id: int, role: Role, emai
         audit.record(actor, "member.added", organisation, organisation_id, user_id=user_id, role=role)
     elif membership.role != role:
         if membership.role is Role.OWNER and _owner_count(organisation_id) == 1:
-            raise Conflict("The last owner cannot be demoted; make someone else owner first.")
+            raise Conflict(_("The last owner cannot be demoted; make someone else owner first."))
         audit.record(actor, "member.role_changed", organisation, organisation_id,
                      user_id=user_id, old_role=membership.role, role=role)
         membership.role = role
@@ -139,10 +140,10 @@ def _require_named(user_id: int, email: str | None) -> None:
     """A newcomer is named by their id and their email: an id alone tells nothing, not even whether an account
     has it, so no one can look people up by adding them."""
     if email is None:
-        raise ValidationFailed("email", "Give the email of the person to add: an id alone adds no one.")
+        raise ValidationFailed("email", _("Give the email of the person to add: an id alone adds no one."))
     user = db.session.get(User, user_id)
     if user is None or user.email != email:  # the schema lower-cased it
-        raise NotFound("No account has this id and this email.")
+        raise NotFound(_("No account has this id and this email."))
 
 
 def require_not_competing(actor: User | None, user_id: int, organisation_id: int | None = None) -> None:
@@ -162,9 +163,9 @@ def require_not_competing(actor: User | None, user_id: int, organisation_id: int
     if entries or teams:
         shown = teams | {challenge_id for challenge_id, moderation in entries
                          if policy.may_see_content(actor, moderation, False)}  # a held entry is not told of
-        raise Conflict(f"This person competes in {_names(actor, shown) or 'a running challenge'}. They can take "
-                       "a role once the challenge is over (finalised or cancelled), or once they have withdrawn "
-                       "their entries and left their team.")
+        raise Conflict(_("This person competes in %(challenges)s. They can take a role once the challenge is over "
+                         "(finalised or cancelled), or once they have withdrawn their entries and left their team.",
+                         challenges=_names(actor, shown) or _("a running challenge")))
 
 
 def _names(actor: User | None, challenge_ids: set[int]) -> str:
@@ -181,9 +182,9 @@ def remove_member(actor: User, organisation_id: int, user_id: int) -> None:
     policy.require_owner(actor, organisation_id)
     membership = db.session.get(Membership, (organisation_id, user_id))
     if membership is None:
-        raise NotFound("No such member.")
+        raise NotFound(_("No such member."))
     if membership.role is Role.OWNER and _owner_count(organisation_id) == 1:
-        raise Conflict("The last owner cannot be removed; make someone else owner first.")
+        raise Conflict(_("The last owner cannot be removed; make someone else owner first."))
     db.session.delete(membership)
     audit.record(actor, "member.removed", organisation, organisation_id, user_id=user_id, role=membership.role)
     db.session.commit()

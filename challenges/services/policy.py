@@ -1,4 +1,6 @@
 """Who may do what: deny by default; what a caller may not see is NotFound."""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -7,6 +9,22 @@ from challenges.extensions import db
 from challenges.models import Challenge, Membership, Moderation, Role, Status, User
 
 MANAGING = (Role.OWNER, Role.MANAGER)
+NO_SUCH = {  # one sentence per kind: the words around the name change with it in other languages
+    "answer": _l("No such answer."),
+    "attachment": _l("No such attachment."),
+    "award": _l("No such award."),
+    "challenge": _l("No such challenge."),
+    "delivery": _l("No such delivery."),
+    "invitation": _l("No such invitation."),
+    "notification": _l("No such notification."),
+    "organisation": _l("No such organisation."),
+    "private leaderboard": _l("No such private leaderboard."),
+    "question": _l("No such question."),
+    "submission": _l("No such submission."),
+    "team": _l("No such team."),
+    "user": _l("No such user."),
+    "webhook": _l("No such webhook."),
+}
 ROLES = "roles"  # the session's memo of (organisation id, user id) -> role
 
 
@@ -54,23 +72,28 @@ def require(allowed: bool, message: str) -> None:
 
 def require_member(actor: User | None, organisation_id: int) -> None:
     """Members of the organisation (and platform admins) only."""
-    require(is_member(actor, organisation_id), "Only members of the organisation may do this.")
+    require(is_member(actor, organisation_id), _("Only members of the organisation may do this."))
 
 
 def require_manager(actor: User | None, organisation_id: int) -> None:
     """Owners, managers and platform admins only."""
-    require(may_manage(actor, organisation_id), "Only owners and managers may do this.")
+    require(may_manage(actor, organisation_id), _("Only owners and managers may do this."))
 
 
 def require_owner(actor: User | None, organisation_id: int) -> None:
     """Owners and platform admins only."""
-    require(role(actor, organisation_id) is Role.OWNER, "Only owners may do this.")
+    require(role(actor, organisation_id) is Role.OWNER, _("Only owners may do this."))
+
+
+def not_found(what: str) -> NotFound:
+    """The NotFound of a kind of thing, named in the reader's language."""
+    return NotFound(str(NO_SUCH[what]) if what in NO_SUCH else _("No such %(what)s.", what=what))
 
 
 def visible_or_404(allowed: bool, what: str) -> None:
     """NotFound unless the actor may see the thing."""
     if not allowed:
-        raise NotFound(f"No such {what}.")
+        raise not_found(what)
 
 
 def may_see_content(actor: User | None, moderation: Moderation, is_author: bool) -> bool:
@@ -101,7 +124,7 @@ def may_judge(actor: User | None, organisation_id: int) -> bool:
 
 def require_judge(actor: User | None, organisation_id: int) -> None:
     """Judges, managers, owners and platform admins only."""
-    require(may_judge(actor, organisation_id), "Only the organisation's judges, managers and owners may do this.")
+    require(may_judge(actor, organisation_id), _("Only the organisation's judges, managers and owners may do this."))
 
 
 def blind_until_final(challenge: Challenge) -> bool:

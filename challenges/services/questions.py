@@ -1,4 +1,5 @@
 """Questions on a challenge and the organisation's answers; official answers are clarifications."""
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -15,7 +16,7 @@ def askable(actor: User, challenge_id: int) -> Challenge:
     """A challenge the actor may ask about: visible, and not of the actor's own organisation."""
     challenge = challenges.visible(actor, challenge_id)
     policy.require(not policy.is_member(actor, challenge.organisation_id),
-                   "Members of the organisation answer questions; they do not ask them.")
+                   _("Members of the organisation answer questions; they do not ask them."))
     return challenge
 
 
@@ -23,7 +24,8 @@ def ask(actor: User, challenge_id: int, body: str) -> Question:
     """Ask a question on a published challenge (anyone signed in but the organisation's members)."""
     challenge = askable(actor, challenge_id)
     if challenge.status is not Status.PUBLISHED:
-        raise Conflict(f"Questions are taken while a challenge is published, not {challenge.status}.")
+        raise Conflict(_("Questions are taken while a challenge is published, not %(status)s.",
+                         status=challenge.status))
     question = Question(challenge_id=challenge.id, asker_id=actor.id, body=body, created_at=clock.now())
     db.session.add(question)
     db.session.flush()

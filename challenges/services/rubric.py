@@ -1,4 +1,5 @@
 """A judged challenge's rubric: weighted criteria, editable until the challenge closes."""
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from challenges import clock, pagination
@@ -28,7 +29,7 @@ def judged(actor: User | None, challenge_id: int) -> Challenge:
 def require_judged(challenge: Challenge) -> None:
     """Conflict for a scored challenge, which has no judges."""
     if challenge.evaluation is not Evaluation.JUDGED:
-        raise Conflict("This challenge is scored against an answer key; it has no judging.")
+        raise Conflict(_("This challenge is scored against an answer key; it has no judging."))
 
 
 def page(actor: User, challenge_id: int, limit: int, cursor: str | None) -> pagination.Page:
@@ -45,7 +46,7 @@ def replace(actor: User, challenge_id: int, items: list[dict]) -> list[Criterion
     _check_items(items, existing)
     require_judged(challenge)
     if challenge.phase_at(clock.now()) not in EDITABLE:
-        raise Conflict("The rubric cannot change once the challenge has closed.")
+        raise Conflict(_("The rubric cannot change once the challenge has closed."))
     kept = []
     for position, item in enumerate(items):
         criterion = existing.pop(item.get("id"), None) or Criterion(challenge_id=challenge.id)
@@ -65,13 +66,13 @@ def replace(actor: User, challenge_id: int, items: list[dict]) -> list[Criterion
 def _check_items(items: list[dict], existing: dict) -> None:
     """At most MAX_CRITERIA; ids name criteria of this rubric, once each; names are unique."""
     if len(items) > MAX_CRITERIA:
-        raise ValidationFailed("criteria", f"A rubric has at most {MAX_CRITERIA} criteria.")
+        raise ValidationFailed("criteria", _("A rubric has at most %(count)s criteria.", count=MAX_CRITERIA))
     ids = [item["id"] for item in items if item.get("id") is not None]
     if len(ids) != len(set(ids)) or not set(ids) <= set(existing):
-        raise ValidationFailed("id", "Each criterion id must name a criterion of this challenge, once.")
+        raise ValidationFailed("id", _("Each criterion id must name a criterion of this challenge, once."))
     names = [item["name"].casefold() for item in items]
     if len(names) != len(set(names)):
-        raise ValidationFailed("name", "Each criterion needs a name of its own.")
+        raise ValidationFailed("name", _("Each criterion needs a name of its own."))
 
 
 def weighted_score(criteria: list[Criterion], scores: dict[str, float]) -> float:

@@ -4,6 +4,7 @@ import math
 from datetime import datetime, time, timedelta
 from typing import BinaryIO
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from challenges import clock, jobs
@@ -29,7 +30,7 @@ class Unscorable(Exception):
 def require_scored(challenge: Challenge) -> None:
     """Conflict for a judged challenge, which has no answer key."""
     if challenge.evaluation is not Evaluation.SCORED:
-        raise Conflict("This challenge is judged by people; it has no answer key or predictions.")
+        raise Conflict(_("This challenge is judged by people; it has no answer key or predictions."))
 
 
 def metric_of(challenge: Challenge) -> Metric:
@@ -47,7 +48,7 @@ def upload_key(actor: User, challenge_id: int, stream: BinaryIO) -> AnswerKey:
     answer_files.check_split(key, public, metric)
     challenge = challenges.manageable(actor, challenge_id, lock=True)
     if challenge.phase_at(clock.now()) not in KEY_PHASES:
-        raise Conflict("The answer key can change only while the challenge is a draft or upcoming.")
+        raise Conflict(_("The answer key can change only while the challenge is a draft or upcoming."))
     stored = db.session.get(AnswerKey, challenge.id) or AnswerKey(challenge_id=challenge.id)
     stored.target, stored.metric, stored.public_fraction = key.target, metric.name, fraction
     stored.rows, stored.public_rows, stored.sha256 = key.rows, int(public.sum()), key.sha256
@@ -65,9 +66,9 @@ def require_ready(challenge: Challenge) -> None:
     """A scored challenge is published only with an answer key made for its current settings."""
     stored = db.session.get(AnswerKey, challenge.id)
     if stored is None:
-        raise Conflict("Upload the answer key before publishing a scored challenge.")
+        raise Conflict(_("Upload the answer key before publishing a scored challenge."))
     if (stored.metric, stored.public_fraction) != (challenge.scoring["metric"], challenge.scoring["public_fraction"]):
-        raise Conflict("The scoring settings changed since the answer key was uploaded; upload it again.")
+        raise Conflict(_("The scoring settings changed since the answer key was uploaded; upload it again."))
 
 
 def _key(challenge: Challenge) -> tuple[AnswerKey, dict]:
@@ -79,7 +80,7 @@ def submit(actor: User, challenge: Challenge, received_at: datetime, *, title: s
     """Take a predictions file that arrived at `received_at` (not refused for the time its check takes): checked
     against the key at once, scored in the background."""
     if challenge.evaluation is not Evaluation.SCORED:
-        raise UnsupportedMediaType("A judged challenge takes a JSON body, not a file.")
+        raise UnsupportedMediaType(_("A judged challenge takes a JSON body, not a file."))
     stored, arrays = _key(challenge)
     bounds = None if stored.prediction_min is None else (stored.prediction_min, stored.prediction_max)
     key = answer_files.Key(target=stored.target, ids=arrays["ids"], values=arrays["values"], sha256=stored.sha256,
@@ -101,10 +102,10 @@ def submit(actor: User, challenge: Challenge, received_at: datetime, *, title: s
 def _require_quota(challenge: Challenge, participation, team_id: int | None, at: datetime) -> None:
     used_today = used_on(participation, team_id, at)
     if used_today >= challenge.scoring["max_daily_submissions"]:
-        raise Conflict(f"You have used today's {used_today} submissions; the next slot opens at "
-                       f"{_next_midnight(at).isoformat()}.")
+        raise Conflict(_("You have used today's %(count)s submissions; the next slot opens at %(at)s.",
+                         count=used_today, at=_next_midnight(at).isoformat()))
     if challenge.limit_reached(submissions.active_count(participation, team_id)):
-        raise Conflict("You have reached this challenge's submission limit.")
+        raise Conflict(_("You have reached this challenge's submission limit."))
 
 
 def used_on(participation, team_id: int | None, at: datetime) -> int:
@@ -157,7 +158,7 @@ def select_final(actor: User, challenge_id: int, submission_ids: list[int]) -> l
     wanted = list(dict.fromkeys(submission_ids))
     limit = challenge.scoring["final_selection_limit"]
     if len(wanted) > limit:
-        raise ValidationFailed("submission_ids", f"Select at most {limit} submissions.")
+        raise ValidationFailed("submission_ids", _("Select at most %(count)s submissions.", count=limit))
     submissions.participation_of(actor, challenge, lock=True)  # serialises with this participant's uploads
     team_id = submissions.lock_team_of(actor, challenge)  # and with teammates choosing at the same time
     own = {s.id: s for s in db.session.scalars(select(Submission).where(
@@ -165,7 +166,7 @@ def select_final(actor: User, challenge_id: int, submission_ids: list[int]) -> l
     bad = [i for i in wanted if i not in own or own[i].status is not SubmissionStatus.SUBMITTED
            or own[i].evaluation_status is EvaluationStatus.FAILED]
     if bad:
-        raise ValidationFailed("submission_ids", f"Not your active submissions to this challenge: {bad}.")
+        raise ValidationFailed("submission_ids", _("Not your active submissions to this challenge: %(ids)s.", ids=bad))
     submissions.require_open(challenge, clock.now())
     db.session.execute(update(Submission).where(submissions.entrant_filter(actor.id, challenge.id, team_id))
                        .values(selected=Submission.id.in_(wanted) if wanted else False)

@@ -13,6 +13,7 @@ import time
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from limits import RateLimitItem, parse
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -44,9 +45,9 @@ def attempt(email: str, address: str | None) -> None:
         _sweep()
     db.session.commit()  # the counts stand, whatever becomes of this attempt
     if not here:
-        raise TooManyRequests("Too many failed sign-ins for this account from here; wait and try again.", wait_here)
+        raise TooManyRequests(_("Too many failed sign-ins for this account from here; wait and try again."), wait_here)
     if not anywhere and not known:
-        raise TooManyRequests("This account has had too many failed sign-ins; wait and try again.", wait_anywhere)
+        raise TooManyRequests(_("This account has had too many failed sign-ins; wait and try again."), wait_anywhere)
 
 
 def succeeded(user: User, address: str | None) -> None:

@@ -4,6 +4,7 @@ import json
 from datetime import datetime
 from functools import partial
 
+from flask_babel import gettext as _
 from sqlalchemy import case, event, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
@@ -35,7 +36,7 @@ def submit(actor: User, challenge: Challenge, at: datetime, *, title: str, summa
     participation, team_id = entrant_locked(actor, challenge)
     if challenge.max_submissions_per_participant is not None and \
             challenge.limit_reached(active_count(participation, team_id)):
-        raise Conflict("You have reached this challenge's submission limit.")
+        raise Conflict(_("You have reached this challenge's submission limit."))
     submission = add(actor, challenge, at, title=title, summary=summary, body=body, links=list(links),
                      team_id=team_id)
     count(challenge, at, +1)  # last: the challenge row stays locked only until the commit
@@ -91,7 +92,8 @@ def submittable(actor: User, challenge_id: int) -> Challenge:
     key-share lock on the challenge that lasts until the commit (see _refuse_members_locked)."""
     policy.forget_roles()  # a role remembered from before the lock may be stale; visible() reads it after the lock
     challenge = challenges.visible(actor, challenge_id, lock=challenges.KEY_SHARE)
-    policy.require(policy.may_submit(actor, challenge), "Members of the organisation cannot submit to its challenges.")
+    policy.require(policy.may_submit(actor, challenge),
+                   _("Members of the organisation cannot submit to its challenges."))
     db.session.info.setdefault(ENTRY_CHECKED, set()).add((challenge.id, actor.id))
     return challenge
 
@@ -105,17 +107,17 @@ def _forget_entry_checks(session: Session) -> None:
 def require_json(challenge: Challenge) -> None:
     """Unsupported media type for a JSON body to a scored challenge, which takes a predictions file."""
     if challenge.evaluation is Evaluation.SCORED:
-        raise UnsupportedMediaType("A scored challenge takes a predictions file: send multipart/form-data.")
+        raise UnsupportedMediaType(_("A scored challenge takes a predictions file: send multipart/form-data."))
 
 
 def require_open(challenge: Challenge, at: datetime) -> None:
     """Conflict unless the challenge is open at `at`; a late participant learns when their request arrived."""
     phase = challenge.phase_at(at)
     if phase is Phase.CLOSED:
-        raise Conflict(f"The challenge closed at {challenge.closes_at.isoformat()}; "
-                       f"this request arrived at {at.isoformat()}.")
+        raise Conflict(_("The challenge closed at %(closed)s; this request arrived at %(arrived)s.",
+                         closed=challenge.closes_at.isoformat(), arrived=at.isoformat()))
     if phase is not Phase.OPEN:
-        raise Conflict(f"The challenge is {phase}, not open for submissions.")
+        raise Conflict(_("The challenge is %(phase)s, not open for submissions.", phase=phase))
 
 
 def join_locked(actor: User, challenge: Challenge) -> Participation:
@@ -143,7 +145,8 @@ def _refuse_members_locked(actor: User, challenge: Challenge) -> None:
     db.session.execute(select(Challenge.id).where(Challenge.id == challenge.id)
                        .with_for_update(read=True, key_share=True))
     policy.forget_roles()  # the role read before the lock may be stale
-    policy.require(policy.may_submit(actor, challenge), "Members of the organisation cannot submit to its challenges.")
+    policy.require(policy.may_submit(actor, challenge),
+                   _("Members of the organisation cannot submit to its challenges."))
 
 
 def team_id_of(user_id: int, challenge_id: int) -> int | None:
@@ -209,7 +212,7 @@ def count(challenge: Challenge, at: datetime, delta: int) -> None:
         .values(submission_count=Challenge.submission_count + delta)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise Conflict("The challenge is not open for submissions.")
+        raise Conflict(_("The challenge is not open for submissions."))
     db.session.expire(challenge, ["submission_count"])
 
 
@@ -314,7 +317,7 @@ def authored(actor: User, submission_id: int) -> Submission:
     """The actor's own submission, or their team's; 403 to members, who may only read it."""
     submission = visible(actor, submission_id)
     mine = _in_team(actor, submission) if submission.team_id else submission.participant_id == actor.id
-    policy.require(mine, "Only the author, or their team, may change a submission.")
+    policy.require(mine, _("Only the author, or their team, may change a submission."))
     return submission
 
 
@@ -378,9 +381,9 @@ def require_editable(submission: Submission, at: datetime) -> None:
     """Conflict unless the submission can still change: open, submitted, and not a predictions file."""
     require_open(submission.challenge, at)
     if submission.challenge.evaluation is Evaluation.SCORED:
-        raise Conflict("Predictions cannot be edited; submit a new file instead.")
+        raise Conflict(_("Predictions cannot be edited; submit a new file instead."))
     if submission.status is not SubmissionStatus.SUBMITTED:
-        raise Conflict(f"A {submission.status} submission cannot be edited.")
+        raise Conflict(_("A %(status)s submission cannot be edited.", status=submission.status))
 
 
 def withdraw(actor: User, submission_id: int) -> Submission:
@@ -401,7 +404,7 @@ def withdraw(actor: User, submission_id: int) -> Submission:
 
 def _require_withdrawable(submission: Submission) -> None:
     if submission.status is not SubmissionStatus.SUBMITTED:
-        raise Conflict(f"A {submission.status} submission cannot be withdrawn.")
+        raise Conflict(_("A %(status)s submission cannot be withdrawn.", status=submission.status))
 
 
 def managed(actor: User, submission_id: int) -> Submission:
@@ -417,11 +420,11 @@ def disqualify(actor: User, submission_id: int, reason: str) -> Submission:
     challenge = challenges.manageable(actor, submission.challenge_id, lock=True)
     _lock(submission)
     if challenge.status is not Status.PUBLISHED:
-        raise Conflict("Submissions can only be disqualified before finalisation.")
+        raise Conflict(_("Submissions can only be disqualified before finalisation."))
     if submission.status is not SubmissionStatus.SUBMITTED:
-        raise Conflict(f"A {submission.status} submission cannot be disqualified.")
+        raise Conflict(_("A %(status)s submission cannot be disqualified.", status=submission.status))
     if db.session.scalar(select(exists().where(Award.submission_id == submission.id))):
-        raise Conflict("This submission holds an award; revoke the award first.")
+        raise Conflict(_("This submission holds an award; revoke the award first."))
     submission.status, submission.disqualification_reason = SubmissionStatus.DISQUALIFIED, reason
     submission.updated_at = clock.now()
     standings.after_leaving(challenge)

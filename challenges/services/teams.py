@@ -1,4 +1,5 @@
 """Teams: forming, inviting, joining, leaving, merging, and how a prize is split."""
+from flask_babel import gettext as _
 from sqlalchemy import delete as sql_delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -17,16 +18,16 @@ from challenges.services import (
 
 def _require_teams(challenge: Challenge) -> None:
     if challenge.max_team_size <= 1:
-        raise Conflict("This challenge is for individuals: it does not allow teams.")
+        raise Conflict(_("This challenge is for individuals: it does not allow teams."))
 
 
 def _require_forming(challenge: Challenge, until=None) -> None:
     """Teams change while the challenge is upcoming or open (and merges until the merge deadline)."""
     now = clock.now()
     if challenge.phase_at(now) not in (Phase.UPCOMING, Phase.OPEN):
-        raise Conflict("Teams are fixed once the challenge has closed.")
+        raise Conflict(_("Teams are fixed once the challenge has closed."))
     if until and now >= until:
-        raise Conflict("The team merge deadline has passed.")
+        raise Conflict(_("The team merge deadline has passed."))
 
 
 def create(actor: User, challenge_id: int, name: str) -> Team:
@@ -36,10 +37,10 @@ def create(actor: User, challenge_id: int, name: str) -> Team:
     submissions.join_locked(actor, challenge)  # this participant's team changes and submissions queue here
     _require_forming(challenge)
     if submissions.team_id_of(actor.id, challenge.id):
-        raise Conflict("You are already in a team of this challenge.")
+        raise Conflict(_("You are already in a team of this challenge."))
     team = Team(challenge_id=challenge.id, name=name, captain_id=actor.id, created_at=clock.now())
     db.session.add(team)
-    _flush_or_conflict("A team of this challenge already has this name.")
+    _flush_or_conflict(_("A team of this challenge already has this name."))
     moderation.screen(actor, ObjectType.TEAM, team)
     _join(team, actor)
     audit.record(actor, "team.created", team, challenge.organisation_id, name=team.name)  # "Team <id>" when held
@@ -59,7 +60,7 @@ def _join(team: Team, user: User) -> None:
     """Add the user to the team, with their solo submissions; the split goes back to equal shares."""
     db.session.add(TeamMember(team_id=team.id, user_id=user.id, challenge_id=team.challenge_id,
                               joined_at=clock.now()))
-    _flush_or_conflict("You are already in a team of this challenge.")
+    _flush_or_conflict(_("You are already in a team of this challenge."))
     db.session.execute(update(Submission).where(
         submissions.entrant_filter(user.id, team.challenge_id, None)).values(team_id=team.id)
         .execution_options(synchronize_session=False))
@@ -125,7 +126,7 @@ def _sees_all_teams(actor: User, challenge: Challenge) -> bool:
 def captained(actor: User, team_id: int) -> Team:
     """A team the actor captains; 404 when hidden, 403 for its other members."""
     team = visible(actor, team_id)
-    policy.require(team.captain_id == actor.id, "Only the team's captain may do this.")
+    policy.require(team.captain_id == actor.id, _("Only the team's captain may do this."))
     return team
 
 
@@ -161,13 +162,13 @@ def invite(actor: User, team_id: int, *, user_id: int | None = None, email: str 
     # One answer for an unknown account and for one that may not join (the organisation's members, platform admins,
     # the suspended): a captain learns nobody's role or standing by inviting them.
     if invitee is None or invitee.suspended_at or not policy.may_submit(invitee, challenge):
-        raise ValidationFailed("user_id" if user_id else "email", "No participant who may join a team has this "
-                                                                  "id or email.")
+        raise ValidationFailed("user_id" if user_id else "email", _("No participant who may join a team has this "
+                                                                    "id or email."))
     if db.session.get(TeamMember, (team.id, invitee.id)):
-        raise Conflict("This participant is already in the team.")
+        raise Conflict(_("This participant is already in the team."))
     invitation = Invitation(team_id=team.id, user_id=invitee.id, invited_by=actor.id, created_at=clock.now())
     db.session.add(invitation)
-    _flush_or_conflict("This participant already has a pending invitation to the team.")
+    _flush_or_conflict(_("This participant already has a pending invitation to the team."))
     notifications.to_users("team.invited", [invitee.id], {
         "team": _team_data(team), "invitation_id": invitation.id, "challenge": _challenge_data(challenge)})
     audit.record(actor, "team.invited", team, challenge.organisation_id, user_id=invitee.id)
@@ -205,9 +206,9 @@ def accept(actor: User, invitation_id: int) -> Invitation:
     invitation = _locked_invitation(actor, invitation_id)
     _require_forming(challenge)
     if submissions.team_id_of(actor.id, challenge.id):
-        raise Conflict("You are already in a team of this challenge; leave it first.")
+        raise Conflict(_("You are already in a team of this challenge; leave it first."))
     if len(team.members) >= challenge.max_team_size:
-        raise Conflict(f"The team is full: at most {challenge.max_team_size} members.")
+        raise Conflict(_("The team is full: at most %(count)s members.", count=challenge.max_team_size))
     _require_room(challenge, participation, team.id, None)
     _join(team, actor)
     invitation.status, invitation.answered_at = InvitationStatus.ACCEPTED, clock.now()
@@ -235,7 +236,7 @@ def _locked_invitation(actor: User, invitation_id: int) -> Invitation:
 
 def _require_pending(invitation: Invitation) -> None:
     if invitation.status is not InvitationStatus.PENDING:
-        raise Conflict(f"This invitation is already {invitation.status}.")
+        raise Conflict(_("This invitation is already %(status)s.", status=invitation.status))
 
 
 def _require_room(challenge: Challenge, participation: Participation, *entrants: int | None) -> None:
@@ -245,13 +246,14 @@ def _require_room(challenge: Challenge, participation: Participation, *entrants:
     active = sum(submissions.active_count(participation, entrant) for entrant in entrants)
     limit = challenge.max_submissions_per_participant
     if limit is not None and active > limit:
-        raise Conflict(f"Together these submissions ({active}) would exceed the limit of {limit}.")
+        raise Conflict(_("Together these submissions (%(count)s) would exceed the limit of %(limit)s.", count=active,
+                         limit=limit))
     if challenge.evaluation is Evaluation.SCORED:
         now, daily = clock.now(), challenge.scoring["max_daily_submissions"]
         today = sum(scoring.used_on(participation, entrant, now) for entrant in entrants)
         if today > daily:
-            raise Conflict(f"Together these submissions of today, UTC ({today}), would exceed the daily limit "
-                           f"of {daily}.")
+            raise Conflict(_("Together these submissions of today, UTC (%(count)s), would exceed the daily limit "
+                             "of %(limit)s.", count=today, limit=daily))
 
 
 def remove_member(actor: User, team_id: int, user_id: int) -> None:
@@ -259,13 +261,13 @@ def remove_member(actor: User, team_id: int, user_id: int) -> None:
     last to leave dissolves the team (its submissions go back to their authors)."""
     team = visible(actor, team_id)
     if user_id != actor.id:
-        policy.require(team.captain_id == actor.id, "Only the captain may remove other members.")
+        policy.require(team.captain_id == actor.id, _("Only the captain may remove other members."))
     challenge = _challenge(team)
     team = _locked(team)
     _require_forming(challenge)
     member = db.session.get(TeamMember, (team.id, user_id))
     if member is None:
-        raise NotFound("No such member of this team.")
+        raise NotFound(_("No such member of this team."))
     db.session.delete(member)
     # The leaver takes back what they wrote: the team keeps only its members' work, and nobody ends up
     # over a limit when a team shrinks or dissolves.
@@ -289,7 +291,7 @@ def merge(actor: User, team_id: int, other_id: int) -> tuple[Team, bool]:
     """Ask to merge with another team, or complete the request its captain made; True once merged."""
     team = captained(actor, team_id)
     if other_id == team.id:
-        raise ValidationFailed("team_id", "Name another team than your own.")
+        raise ValidationFailed("team_id", _("Name another team than your own."))
     challenge = _challenge(team)
     other = _locked_with(team, other_id)
     _require_forming(challenge, until=challenge.team_merge_deadline)
@@ -301,7 +303,7 @@ def merge(actor: User, team_id: int, other_id: int) -> tuple[Team, bool]:
         db.session.commit()
         return team, False
     if len(team.members) + len(other.members) > challenge.max_team_size:
-        raise Conflict(f"Together the teams would exceed {challenge.max_team_size} members.")
+        raise Conflict(_("Together the teams would exceed %(count)s members.", count=challenge.max_team_size))
     _require_room(challenge, submissions.participation_of(actor, challenge), team.id, other.id)
     _absorb(other, team)
     audit.record(actor, "team.merged", other, challenge.organisation_id, absorbed_team_id=team.id)
@@ -338,7 +340,7 @@ def set_split(actor: User, team_id: int, weights: dict[str, int]) -> Team:
     told of a change."""
     team = _locked(captained(actor, team_id))
     if set(weights) != {str(member.user_id) for member in team.members}:
-        raise ValidationFailed("weights", "Give one weight for each member of the team, and only for them.")
+        raise ValidationFailed("weights", _("Give one weight for each member of the team, and only for them."))
     challenge = _challenge(team)
     _require_forming(challenge)
     before, team.weights = team.split, dict(weights)

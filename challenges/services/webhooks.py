@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from cryptography.fernet import InvalidToken
 from flask import current_app
+from flask_babel import gettext as _
 from limits import parse
 from requests.adapters import HTTPAdapter
 from sqlalchemy import delete as delete_rows, func, select, update
@@ -39,7 +40,7 @@ def register(actor: User, organisation_id: int, *, url: str, events: list[str]) 
     organisations.get(organisation_id, lock=True)  # registrations of one organisation are counted one at a time
     allowance = current_app.config["WEBHOOKS_PER_ORGANISATION"]
     if db.session.scalar(select(func.count()).where(Webhook.organisation_id == organisation_id)) >= allowance:
-        raise Conflict(f"An organisation may have at most {allowance} webhooks; delete one first.")
+        raise Conflict(_("An organisation may have at most %(count)s webhooks; delete one first.", count=allowance))
     secret = secrets.new_secret()
     hook = Webhook(organisation_id=organisation_id, url=url, url_sha256=_digest(url),
                    events=list(dict.fromkeys(events)), secret_encrypted=secrets.seal(secret), created_by=actor.id,
@@ -49,7 +50,7 @@ def register(actor: User, organisation_id: int, *, url: str, events: list[str]) 
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("The organisation already has a webhook for this URL.") from None
+        raise Conflict(_("The organisation already has a webhook for this URL.")) from None
     audit.record(actor, "webhook.registered", hook, organisation_id, url=url, events=hook.events)
     db.session.commit()
     hook.secret = secret
@@ -80,7 +81,7 @@ def delete(actor: User, organisation_id: int, webhook_id: int) -> None:
     organisations.managed(actor, organisation_id)
     hook = db.session.get(Webhook, webhook_id)
     if hook is None or hook.organisation_id != organisation_id:
-        raise NotFound("No such webhook.")
+        raise NotFound(_("No such webhook."))
     audit.record(actor, "webhook.deleted", hook, organisation_id, url=hook.url)
     db.session.delete(hook)
     db.session.commit()
