@@ -18,6 +18,8 @@ import pytest
 import requests
 from flask import request_finished
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from challenges.extensions import db
 from challenges.models import Attachment, Revision
@@ -65,7 +67,9 @@ def world(time_machine):
 
 
 def _upload(client, url, user, content=PDF, name="report.pdf"):
-    return client.post(url, data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data",
+    # The body is encoded here, in memory: the test client would spool a large one to a file it never closes.
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(content), name)})
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}",
                        headers=auth_headers(user) if user else {})
 
 
