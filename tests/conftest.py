@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 from flask_migrate import upgrade
 from sqlalchemy import text
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -118,3 +119,26 @@ def origin(app):
 def api(postgres, origin):
     """The app on PostgreSQL, served over real HTTP for one test; its API base URL."""
     return f"{origin}/api/v1"
+
+
+@pytest.fixture
+def s3(app, monkeypatch):
+    """A real S3-compatible HTTP server (moto), a bucket on it, and the app storing files there."""
+    boto3 = pytest.importorskip("boto3")
+    server_module = pytest.importorskip("moto.server")
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    requests.post(f"{endpoint}/moto-api/reset", timeout=10)  # moto keeps objects across servers in one process
+    bucket = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    bucket.create_bucket(Bucket="files")
+    monkeypatch.setitem(app.config, "STORAGE_URL", f"s3://files/uploads?endpoint={endpoint}&region=us-east-1")
+    monkeypatch.setitem(app.extensions, "challenges.storage", None)  # rebuilt from STORAGE_URL, restored after
+    yield bucket
+    monkeypatch.setitem(app.extensions, "challenges.storage", None)
+    bucket.close()
+    server.stop()

@@ -364,29 +364,6 @@ def test_author_downloads_large_file_intact_as_a_stream(app, client, world, monk
     assert sent[0].is_streamed and sent[0].direct_passthrough  # a file wrapper, not bytes built in memory
 
 
-@pytest.fixture
-def s3(app, monkeypatch):
-    """A real S3-compatible HTTP server (moto), a bucket on it, and the app storing files there."""
-    boto3 = pytest.importorskip("boto3")
-    server_module = pytest.importorskip("moto.server")
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    requests.post(f"{endpoint}/moto-api/reset", timeout=10)  # moto keeps objects across servers in one process
-    bucket = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    bucket.create_bucket(Bucket="files")
-    monkeypatch.setitem(app.config, "STORAGE_URL", f"s3://files/uploads?endpoint={endpoint}&region=us-east-1")
-    monkeypatch.setitem(app.extensions, "challenges.storage", None)  # rebuilt from STORAGE_URL, restored after
-    yield bucket
-    monkeypatch.setitem(app.extensions, "challenges.storage", None)
-    bucket.close()
-    server.stop()
-
-
 def test_author_uploads_and_downloads_through_s3_storage(client, world, s3):
     content = PDF + os.urandom(64 * 1024)
     uploaded = _attach(client, world, content=content)

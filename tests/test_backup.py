@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-import requests
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import inspect, text
@@ -147,38 +146,16 @@ def test_operator_restores_on_another_machine_and_the_data_is_back(app, data, el
     assert (_store_root(elsewhere) / data.attachment["sha256"][:2] / data.attachment["sha256"]).read_bytes() == PDF
 
 
-@pytest.fixture
-def s3_store(app, monkeypatch):
-    """The suite's app keeping its files in a bucket of a real S3-compatible server (moto)."""
-    boto3 = pytest.importorskip("boto3")
-    server_module = pytest.importorskip("moto.server")
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    endpoint = "http://{}:{}".format(*server.get_host_and_port())
-    requests.post(f"{endpoint}/moto-api/reset", timeout=10)  # moto keeps objects across servers in one process
-    bucket = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-    bucket.create_bucket(Bucket="files")
-    monkeypatch.setitem(app.config, "STORAGE_URL", f"s3://files/uploads?endpoint={endpoint}&region=us-east-1")
-    monkeypatch.setitem(app.extensions, "challenges.storage", None)  # rebuilt from STORAGE_URL, restored after
-    yield bucket
-    monkeypatch.setitem(app.extensions, "challenges.storage", None)
-    bucket.close()
-    server.stop()
-
-
-def test_operator_backs_up_and_restores_files_kept_in_s3(app, client, s3_store, data, schema_back, tmp_path):
+def test_operator_backs_up_and_restores_files_kept_in_s3(app, client, s3, data, schema_back, tmp_path):
     archive = tmp_path / "s3.tar"
     made = _run(app, "backup", archive)
     assert made.exit_code == 0 and f"1 file(s) ({len(PDF)} bytes)" in made.output, made.output
     _wipe(app)
-    s3_store.delete_object(Bucket="files", Key=f"uploads/{data.attachment['sha256']}")
+    s3.delete_object(Bucket="files", Key=f"uploads/{data.attachment['sha256']}")
     restored = _run(app, "restore", archive)
     assert restored.exit_code == 0, restored.output
     _assert_back(client, data)
-    listed = s3_store.list_objects_v2(Bucket="files")["Contents"]
+    listed = s3.list_objects_v2(Bucket="files")["Contents"]
     assert [item["Key"] for item in listed] == [f"uploads/{data.attachment['sha256']}"]
 
 
