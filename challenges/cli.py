@@ -61,17 +61,24 @@ def register_commands(app: Flask) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @with_appcontext
 def worker(burst: bool) -> None:
-    """Run background jobs (scoring) from Redis; needs REDIS_URL."""
+    """Run background jobs (scoring) from Redis; needs REDIS_URL. With WORKER_METRICS_PORT, serves its metrics."""
     from flask import current_app
 
     from challenges import jobs
     from challenges.services import outbox
+    from challenges.telemetry import worker_metrics
 
-    if not current_app.config.get("REDIS_URL"):
+    config = current_app.config
+    if not config.get("REDIS_URL"):
         raise click.UsageError("Set REDIS_URL: without it, jobs run inside the web process.")
-    _queue_pending(timedelta(minutes=10))  # jobs lost while no worker ran (scoring twice is harmless)
-    jobs.enqueue(outbox.relay)  # deliveries, reminders and emails that came due while no worker ran
-    jobs.work(burst=burst)
+    try:
+        with worker_metrics.serving(config["WORKER_METRICS_PORT"], config["WORKER_METRICS_ADDRESS"],
+                                    config["METRICS_TOKEN"]):
+            _queue_pending(timedelta(minutes=10))  # jobs lost while no worker ran (scoring twice is harmless)
+            jobs.enqueue(outbox.relay)  # deliveries, reminders and emails that came due while no worker ran
+            jobs.work(burst=burst)
+    except worker_metrics.Unservable as refusal:  # raised only as the server starts, before any job
+        raise click.ClickException(str(refusal)) from None
 
 
 @click.command("score-pending")

@@ -13,7 +13,7 @@ from rq import Queue, SimpleWorker
 
 from challenges import redis_circuit
 from challenges.extensions import db
-from challenges.telemetry.counters import JOB_FAILURES
+from challenges.telemetry.counters import JOB_FAILURES, JOBS_RUN
 
 QUEUE = "challenges"
 QUEUED_MARK_SECONDS = 60
@@ -114,12 +114,15 @@ def _run_later(seconds: float, job: Callable, args: tuple) -> None:
 
 
 def _run_in(app: Flask, job: Callable, args: tuple) -> None:
+    path = f"{job.__module__}.{job.__qualname__}"
     with app.app_context():
         try:
             job(*args)
         except Exception:  # the response is gone: log it; the rows stay pending for the next sweep
-            JOB_FAILURES.labels(f"{job.__module__}.{job.__qualname__}").inc()
+            JOB_FAILURES.labels(path).inc()
             log.exception("background job %s%s failed", job.__qualname__, args)
+        finally:
+            JOBS_RUN.labels(path).inc()
 
 
 def run(path: str, *args) -> None:
@@ -132,6 +135,7 @@ def run(path: str, *args) -> None:
         JOB_FAILURES.labels(path).inc()
         raise
     finally:
+        JOBS_RUN.labels(path).inc()
         db.session.remove()
 
 

@@ -93,6 +93,9 @@ class Config:
     # token /metrics asks for (empty: /metrics is open, so keep it on an internal network).
     LOG_FORMAT = ENVIRONMENT["LOG_FORMAT"]
     METRICS_TOKEN = ENVIRONMENT["METRICS_TOKEN"]
+    # `flask worker` serves its own metrics on this port and address, behind METRICS_TOKEN (no port: none).
+    WORKER_METRICS_PORT = ENVIRONMENT["WORKER_METRICS_PORT"]
+    WORKER_METRICS_ADDRESS = ENVIRONMENT["WORKER_METRICS_ADDRESS"]
     # Spam: content from accounts younger than SPAM_TRUST_AFTER_DAYS is held when its signals weigh
     # SPAM_THRESHOLD or more; SPAM_FILTER_ENABLED=0 switches holding off (a load test, say).
     SPAM_FILTER_ENABLED = ENVIRONMENT["SPAM_FILTER_ENABLED"]

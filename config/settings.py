@@ -168,6 +168,13 @@ SETTINGS = (
             shown="`<repo>/instance/prometheus` under gunicorn", meaning=(
                 "folder where every gunicorn worker (and a `flask worker` given the same folder) keeps its metrics "
                 "for `/metrics` to add up; gunicorn creates it")),
+    Setting("WORKER_METRICS_PORT", "observability", Integer(minimum=1, maximum=65535), None, example="9101",
+            meaning=("when set, `flask --app wsgi worker` serves its own metrics (job runs and failures, deliveries, "
+                     "emails, evaluations) at `/metrics` on this port, behind `METRICS_TOKEN` when set, for a "
+                     "Prometheus that scrapes each host; unset: none")),
+    Setting("WORKER_METRICS_ADDRESS", "observability", Text("a host name or IP address", r"[A-Za-z0-9.:\[\]-]+"),
+            "127.0.0.1", "address the worker's metrics server binds (`0.0.0.0`: every interface, as a container "
+                         "needs)"),
 
     Setting("HOST", "server", Text("a host name or IP address", r"[A-Za-z0-9.:\[\]-]+"), "127.0.0.1",
             "address gunicorn binds (`0.0.0.0`: every interface, as in the container image)"),

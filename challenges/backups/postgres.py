@@ -13,11 +13,11 @@ from sqlalchemy.pool import NullPool
 
 from challenges.backups import snapshot
 from challenges.backups.errors import BackupError, where
-
-CHUNK = 1024 * 1024
 # An advisory lock a backup holds alone from before its snapshot until its files are copied; a storage sweep that
 # shares it in each of its batches cannot delete a file the dump names meanwhile.
-SWEEP_PAUSE_KEY = 0x6368616C6C62616B  # "challbak"
+from challenges.services.attachments import SWEEP_PAUSE_KEY
+
+CHUNK = 1024 * 1024
 # Whatever a later migration added must not outlive the restore of an older dump: the schema's tables, views and
 # sequences go first, in the restore's own transaction. Extensions stay (the dump creates them only if missing), so
 # that the database's owner, who need not own them, can restore.

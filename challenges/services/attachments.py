@@ -20,6 +20,10 @@ SWEEP_BATCH = 100  # files deleted per transaction, so that an upload of one of 
 # predictions keep their parsed arrays in the database, but their files are named here all the same, so that
 # a file of theirs is safe in the store (a file attached and uploaded as predictions too is merely kept longer).
 FILE_NAMES = (Attachment.sha256, AnswerKey.sha256, Prediction.file_sha256)
+# PostgreSQL: the advisory lock each sweep batch shares and a backup (challenges.backups.postgres) holds alone from
+# before its snapshot until its files are copied, so that no file a dump names is deleted meanwhile. Above the 60
+# bits of _lock_key, so that no file's key is ever this one.
+SWEEP_PAUSE_KEY = 0x6368616C6C62616B  # "challbak"
 log = logging.getLogger(__name__)
 
 
@@ -175,6 +179,7 @@ def sweep_store() -> int:
     store, removed = storage(), 0
     unnamed = [sha256 for sha256 in store.names() if sha256 not in named]
     for start in range(0, len(unnamed), SWEEP_BATCH):
+        _pause_for_backups()
         held = _held_for_removal(unnamed[start:start + SWEEP_BATCH])
         doomed = set(held) - _named(held)  # asked again under the hold: an upload may have committed since
         for sha256 in doomed:
@@ -190,6 +195,18 @@ def _named(among: list[str] | None = None) -> set[str]:
     queries = [select(column) if among is None else select(column).where(column.in_(among))
                for column in FILE_NAMES]
     return set(db.session.scalars(union_all(*queries)))  # duplicates go in the set, not in a sort in the database
+
+
+def _pause_for_backups() -> None:
+    """Wait for a backup under way to finish, and keep the next one from starting, until the transaction ends."""
+    # PostgreSQL: shared with other batches, waited for by a backup (a batch that asks while a backup waits queues
+    # behind it, so that sweeps never starve a backup). SQLite: no pause, nor any need of one for a batch in
+    # progress: the batch deletes under the write lock only files no committed row names, and the backup API copies
+    # a committed state, so no copy names them. A file whose row is deleted after the copy and that a later batch
+    # deletes before the backup reads it is reported missing by the backup, which then fails unless told otherwise.
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock_shared(literal(SWEEP_PAUSE_KEY, BigInteger))))
 
 
 def _hold_for_upload(sha256: str) -> None:

@@ -20,6 +20,7 @@ WEBHOOK_DELIVERIES = Counter(
 EMAILS = Counter(
     "challenges_emails", "Email attempts, by outcome: sent, pending (failed, to be retried), failed (given up).",
     ["outcome"])
+JOBS_RUN = Counter("challenges_jobs", "Background jobs run, by job, those that raised included.", ["job"])
 JOB_FAILURES = Counter("challenges_job_failures", "Background jobs that raised, by job.", ["job"])
 
 PENDING = "challenges.telemetry.pending"  # session.info: counts that wait for the transaction's commit
