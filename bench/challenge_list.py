@@ -52,18 +52,22 @@ def amount(rank: int) -> str:
 
 
 DAY = "* interval '1 day'"
+# search_text as the service writes it (services/search_text.py): title, summary, tags and description, folded
+# (the words here are plain ASCII, so lower() folds them).
+DESCRIPTION = "rtrim(repeat('Context, constraints and the data provided. ', 6))"
 CHALLENGES_SQL = f"""
 INSERT INTO challenge (id, organisation_id, title, summary, description, rules, ip_terms, terms_version,
   status, evaluation, judging, opens_at, closes_at, published_at, finalised_at, cancelled_at, cancel_reason,
   max_submissions_per_participant, publish_winning_submissions, submission_count, prize_total, search_text,
   created_at, updated_at)
-SELECT g, org, title, summary, repeat('Context, constraints and the data provided. ', 6), 'Rules.', 'Terms.', 1,
+SELECT g, org, title, summary, {DESCRIPTION}, 'Rules.', 'Terms.', 1,
   status, 'judged', '{{"blind": false, "normalise": false, "allow_unassigned": true, "disagreement_threshold": 0.25}}',
   t0 - o_ago {DAY}, t0 - c_ago {DAY}, CASE WHEN status <> 'draft' THEN t0 - o_ago {DAY} END,
   CASE WHEN status = 'finalised' THEN t0 - (c_ago - 5) {DAY} END,
   CASE WHEN status = 'cancelled' THEN t0 - created_ago {DAY} END,
   CASE WHEN status = 'cancelled' THEN 'Withdrawn by the sponsor.' END,
-  1, true, 0, prize, lower(title || ' ' || summary || ' ' || tags), t0 - created_ago {DAY}, t0 - created_ago {DAY}
+  1, true, 0, prize, lower(title || ' ' || summary || ' ' || tags || ' ' || {DESCRIPTION}), t0 - created_ago {DAY},
+  t0 - created_ago {DAY}
 FROM (SELECT *, CASE WHEN r < 0.05 THEN 'draft' WHEN r < 0.08 THEN 'cancelled'
                      WHEN c_ago > 10 AND r < 0.6 THEN 'finalised' ELSE 'published' END AS status
   FROM (SELECT g, now() AS t0, {u('g * 16 + 3')} AS r, 1 + floor(:orgs * power({u('g * 16 + 4')}, 3))::int AS org,

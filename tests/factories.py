@@ -13,6 +13,7 @@ from challenges.models import (
     Award, Challenge, ChallengeTag, Evaluation, Membership, Organisation, Participation, Prize, Revision, Role,
     Status, Submission, SubmissionStatus, Token, User,
 )
+from challenges.services import search_text
 from challenges.services.passwords import hash_password
 from challenges.services.submissions import content_sha256
 
@@ -109,7 +110,7 @@ def make_challenge(organisation, phase: str = "open", prizes: int = 3, tags=("ai
                             for i, amount in enumerate([500000, 300000, 100000, 50000, 20000][:prizes])]
         challenge.tag_rows = [ChallengeTag(tag=tag, position=i) for i, tag in enumerate(tags)]
         challenge.prize_total = sum(p.amount for p in challenge.prizes)
-        challenge.search_text = " ".join([challenge.title, challenge.summary, *tags]).lower()
+        challenge.search_text = search_text.document(challenge.title, challenge.summary, tags, challenge.description)
         session.add(challenge)
         session.flush()
         return SimpleNamespace(id=challenge.id, organisation_id=organisation.id,

@@ -18,8 +18,8 @@ from challenges.backups.errors import BackupError, where
 from challenges.services.attachments import SWEEP_PAUSE_KEY
 
 CHUNK = 1024 * 1024
-# Whatever a later migration added must not outlive the restore of an older dump: the schema's tables, views and
-# sequences go first, in the restore's own transaction. Extensions stay (the dump creates them only if missing), so
+# Whatever a later migration added must not outlive the restore of an older dump: the schema's tables, views,
+# sequences, functions and text search configurations go first, in the restore's own transaction. Extensions stay (the dump creates them only if missing), so
 # that the database's owner, who need not own them, can restore.
 EMPTY_SCHEMA = """
 DO $$
@@ -32,6 +32,18 @@ BEGIN
     EXECUTE format('DROP %s IF EXISTS public.%I CASCADE',
                    CASE item.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
                                      WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, item.relname);
+  END LOOP;
+  FOR item IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE n.nspname = 'public'
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP ROUTINE IF EXISTS %s CASCADE', item.name);
+  END LOOP;
+  FOR item IN SELECT c.cfgname FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+              WHERE n.nspname = 'public'
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP TEXT SEARCH CONFIGURATION IF EXISTS public.%I CASCADE', item.cfgname);
   END LOOP;
 END $$;
 """

@@ -3,6 +3,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text, true
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from challenges import clock
@@ -62,6 +63,7 @@ class Challenge(db.Model):
           for rows, condition in (("ahead", AHEAD), ("unopened", UNOPENED)) for name, columns in LIVE_ORDERS.items()),
         Index("ix_challenge_search", "search_text", postgresql_using="gin",
               postgresql_ops={"search_text": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        Index("ix_challenge_words", "search_words", postgresql_using="gin").ddl_if(dialect="postgresql"),
         CheckConstraint("closes_at > opens_at", name="opens_before_close"),
         CheckConstraint("submission_count >= 0", name="submission_count_not_negative"),
     )
@@ -98,7 +100,12 @@ class Challenge(db.Model):
     submission_count: Mapped[int] = mapped_column(default=0)
     # Derived, kept for indexed sorting and searching.
     prize_total: Mapped[int] = mapped_column(BigInteger, default=0)
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    # Deferred: it holds the description again, and only lists filter by it (no reader needs it loaded).
+    search_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
+    # PostgreSQL: search_text's words by stem in English and French, written by the database itself (trigger
+    # challenge_search_words, migration 0019) whenever search_text is; stored, so that no list reads them by
+    # stemming every row it walks. Null on SQLite, which searches search_text alone.
+    search_words: Mapped[str | None] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"), deferred=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

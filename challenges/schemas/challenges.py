@@ -170,6 +170,10 @@ class ChallengeListArgs(Schema):
     phase = fields.Enum(Phase, by_value=True)
     organisation_id = fields.Integer(validate=validate.Range(min=1, max=MAX_INT))
     tag = text(40)
-    q = text(200)
+    q = text(200, metadata={"description": (
+        "Search the title, summary, tags and description, regardless of case, accents and ligatures (\"prevision\" "
+        "finds \"Prévision\"): a challenge matches when the query appears in them, part of a word included, or, on "
+        "PostgreSQL, when each of its words does in any form of the word in English or French (\"forecasting\" finds "
+        "\"forecast\", \"prévisions\" finds \"prévision\"). Plain words: no operators.")})
     sort = fields.String(load_default="-created_at",
                          validate=validate.OneOf(["-created_at", "closes_at", "-prize_total"]))

@@ -13,7 +13,7 @@ from challenges.models import (
     Prize, Status, User,
 )
 from challenges.models.challenges import DEFAULT_JUDGING
-from challenges.services import announcements, audit, events, moderation, policy
+from challenges.services import announcements, audit, events, moderation, policy, search_text
 from challenges.services.amendments import check_amendment
 
 SORTS = {
@@ -176,7 +176,8 @@ def _set_prizes(challenge: Challenge, items) -> None:
 def _refresh_derived(challenge: Challenge) -> None:
     """Recompute the columns kept for sorting by prize and searching."""
     challenge.prize_total = sum(prize.amount or 0 for prize in challenge.prizes)
-    challenge.search_text = " ".join([challenge.title, challenge.summary or "", *challenge.tags]).lower()
+    challenge.search_text = search_text.document(challenge.title, challenge.summary, challenge.tags,
+                                                 challenge.description)
 
 
 def delete(actor: User, challenge_id: int) -> None:
@@ -198,8 +199,9 @@ def browse(actor: User | None, *, limit: int, cursor: str | None = None, sort: s
         query = query.where(Challenge.organisation_id == organisation_id)
     if tag:
         query = query.where(Challenge.tag_rows.any(ChallengeTag.tag == tag.strip().lower()))
-    if q:
-        query = query.where(Challenge.search_text.contains(q.strip().lower(), autoescape=True))
+    matching = search_text.matching(q, db.session.get_bind().dialect.name) if q else None
+    if matching is not None:
+        query = query.where(matching)
     keys, descending = SORTS[sort]
     return pagination.paginate(query.where(_phase_filter(actor, phase)), keys, limit, cursor, descending=descending)
 
