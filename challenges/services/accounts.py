@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -24,8 +24,12 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Built once: every signed-in request looks its token up.
+TOKEN_BY_HASH = select(Token).options(joinedload(Token.user)).where(Token.token_hash == bindparam("token_hash"))
+
+
 def _token(raw: str) -> Token | None:
-    return db.session.scalar(select(Token).options(joinedload(Token.user)).where(Token.token_hash == _digest(raw)))
+    return db.session.scalar(TOKEN_BY_HASH, {"token_hash": _digest(raw)})
 
 
 def find_by_email(email: str) -> User | None:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from challenges import clock, pagination
-from challenges.errors import Conflict, NotFound, ValidationFailed
+from challenges.errors import Conflict, ValidationFailed
 from challenges.extensions import db
 from challenges.models import (
     AuditEntry, CaseStatus, Challenge, Flag, Membership, Moderation, ModerationCase, ObjectType, Organisation, Question,

@@ -30,6 +30,7 @@ SUBJECTS = {
     "team.invited": _l("You are invited to a team"),
     "team.split_changed": _l("Your team's prize split changed"),
 }
+INSERT_NOTIFICATION = insert(Notification.__table__)  # built once: most changes notify someone
 log = logging.getLogger(__name__)
 
 
@@ -63,7 +64,7 @@ def _add(kind: str, data: dict, recipients, extra: dict) -> None:
              "email_status": EmailStatus.PENDING if mail and wants_email else None, "email_attempts": 0}
             for user_id, wants_email in recipients]
     if rows:
-        db.session.execute(insert(Notification), rows)
+        db.session.execute(INSERT_NOTIFICATION, rows)
         if mail:
             outbox.wake()
 

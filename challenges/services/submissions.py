@@ -2,10 +2,10 @@
 import hashlib
 import json
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 
 from flask_babel import gettext as _
-from sqlalchemy import case, event, exists, func, select, update
+from sqlalchemy import Integer, bindparam, case, event, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -126,16 +126,24 @@ def join_locked(actor: User, challenge: Challenge) -> Participation:
     this transaction, or here)."""
     if (challenge.id, actor.id) not in db.session.info.get(ENTRY_CHECKED, ()):
         _refuse_members_locked(actor, challenge)
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    joining = dialect.insert(Participation).values(
-        challenge_id=challenge.id, user_id=actor.id, terms_version=challenge.terms_version, accepted_at=clock.now())
+    values = {"challenge_id": challenge.id, "user_id": actor.id, "terms_version": challenge.terms_version,
+              "accepted_at": clock.now()}
+    return db.session.scalar(_joining(db.session.get_bind().dialect.name), values,
+                             execution_options={"populate_existing": True})
+
+
+@cache
+def _joining(dialect_name: str):
+    """The upsert that records a participant's acceptance, built once per database."""
+    joining = (postgresql if dialect_name == "postgresql" else sqlite).insert(Participation).values(
+        challenge_id=bindparam("challenge_id"), user_id=bindparam("user_id"),
+        terms_version=bindparam("terms_version"), accepted_at=bindparam("accepted_at"))
     # An upsert locks the row it finds, as FOR UPDATE would; acceptance moves only with a new version of the terms.
     newer = Participation.terms_version != joining.excluded.terms_version
-    upsert = joining.on_conflict_do_update(index_elements=["challenge_id", "user_id"], set_={
+    return joining.on_conflict_do_update(index_elements=["challenge_id", "user_id"], set_={
         "accepted_at": case((newer, joining.excluded.accepted_at), else_=Participation.accepted_at),
         "terms_version": joining.excluded.terms_version,
     }).returning(Participation)
-    return db.session.scalar(upsert, execution_options={"populate_existing": True})
 
 
 def _refuse_members_locked(actor: User, challenge: Challenge) -> None:
@@ -203,24 +211,32 @@ def counted(user_id: int | None, challenge_id: int, team_id: int | None) -> int:
         Submission.evaluation_fault.is_distinct_from(EvaluationFault.OURS)))  # failures of ours are free
 
 
+# Built once: every submission and withdrawal moves the count. A table's UPDATE, so the session keeps the
+# challenge as it is; count() expires the one attribute it moved.
+_challenge = Challenge.__table__.c
+COUNT_WHILE_OPEN = update(Challenge.__table__).where(
+    _challenge.id == bindparam("challenge_id"), _challenge.status == Status.PUBLISHED,
+    _challenge.opens_at <= bindparam("at"), _challenge.closes_at > bindparam("at"),
+).values(submission_count=_challenge.submission_count + bindparam("delta", type_=Integer))
+
+
 def count(challenge: Challenge, at: datetime, delta: int) -> None:
     """Move submission_count, in the database, only while the challenge is open at `at`."""
-    result = db.session.execute(
-        update(Challenge)
-        .where(Challenge.id == challenge.id, Challenge.status == Status.PUBLISHED,
-               Challenge.opens_at <= at, Challenge.closes_at > at)
-        .values(submission_count=Challenge.submission_count + delta)
-        .execution_options(synchronize_session=False))
+    result = db.session.execute(COUNT_WHILE_OPEN, {"challenge_id": challenge.id, "at": at, "delta": delta})
     if result.rowcount != 1:
         raise Conflict(_("The challenge is not open for submissions."))
     db.session.expire(challenge, ["submission_count"])
 
 
+# Built once: every submission and every edit keeps a revision.
+INSERT_REVISION = insert(Revision.__table__)
+
+
 def _keep_revision(submission: Submission, at: datetime) -> None:
-    db.session.add(Revision(
-        submission_id=submission.id, number=submission.revision, title=submission.title,
-        summary=submission.summary, body=submission.body, links=submission.links,
-        content_sha256=submission.content_sha256, created_at=at))
+    db.session.execute(INSERT_REVISION, {
+        "submission_id": submission.id, "number": submission.revision, "title": submission.title,
+        "summary": submission.summary, "body": submission.body, "links": submission.links,
+        "content_sha256": submission.content_sha256, "created_at": at})
 
 
 def visible(actor: User | None, submission_id: int) -> Submission:
