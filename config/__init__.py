@@ -54,6 +54,7 @@ class Config:
     READ_CACHE_PREFIX = ENVIRONMENT["READ_CACHE_PREFIX"]
     LOG_LEVEL = ENVIRONMENT["LOG_LEVEL"]
     TOKEN_TTL = ENVIRONMENT["TOKEN_TTL"]
+    PUBLIC_URL = ENVIRONMENT["PUBLIC_URL"]  # where the links of emails (password reset, email verification) open
     MAX_CONTENT_LENGTH = ENVIRONMENT["MAX_BODY_BYTES"]
     MAX_UPLOAD_BYTES = ENVIRONMENT["MAX_UPLOAD_BYTES"]  # answer keys, predictions
     # Memory each worker may give to answer keys kept decompressed for checking and scoring predictions (0: none).
@@ -108,6 +109,7 @@ class Config:
     RATELIMIT_SIGN_IN = ENVIRONMENT["RATELIMIT_SIGN_IN"]
     RATELIMIT_REGISTER = ENVIRONMENT["RATELIMIT_REGISTER"]
     RATELIMIT_SUBMIT = ENVIRONMENT["RATELIMIT_SUBMIT"]
+    RATELIMIT_PASSWORD_RESET = ENVIRONMENT["RATELIMIT_PASSWORD_RESET"]  # asking for a reset link and using one
     RATELIMIT_INVITE = ENVIRONMENT["RATELIMIT_INVITE"]  # team invitations and member additions, shared
     # Failed sign-ins: per account and address, then per account from addresses it never signed in from.
     SIGN_IN_ATTEMPTS_PER_ADDRESS = ENVIRONMENT["SIGN_IN_ATTEMPTS_PER_ADDRESS"]

@@ -58,6 +58,9 @@ SETTINGS = (
         "characters (make one: `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`)")),
     Setting("TOKEN_TTL", "core", Integer("seconds", minimum=1), str(7 * 24 * 3600),
             "lifetime of a bearer token (the default: 7 days)"),
+    Setting("PUBLIC_URL", "core", Url(("http", "https"), hosted=("http", "https")), "http://localhost:8000",
+            meaning=("the address people open the links of emails at (the front end): "
+                     "`<PUBLIC_URL>/reset-password#token=...` and `<PUBLIC_URL>/verify-email#token=...`")),
     Setting("SEED_DEMO", "core", Switch(), "1", production="0", meaning=(
         "`make run` loads demo data unless `0`; in production `seed-demo` refuses (read by the Makefile)")),
 
@@ -116,7 +119,7 @@ SETTINGS = (
                                                                                               "smtp+starttls")),
             None, example="smtp+starttls://user:password@smtp.example.com:587", meaning=(
                 "`smtp://host:port`, `smtps://...` or `smtp+starttls://...`, with `user:password@` if needed; no "
-                "email is sent without it")),
+                "email is sent without it, and then email addresses count as verified without a link")),
     Setting("SMTP_FROM", "email and webhooks", Text(), "challenges <no-reply@localhost>", "sender of the emails"),
     Setting("EMAIL_MAX_ATTEMPTS", "email and webhooks", Integer(minimum=1), "8",
             "attempts per email before it is marked failed"),
@@ -141,6 +144,9 @@ SETTINGS = (
     Setting("RATELIMIT_DEFAULT", "limits", Rate(), "600/minute", "every call, per signed-in user or else per address"),
     Setting("RATELIMIT_SIGN_IN", "limits", Rate(), "10/minute", "`POST /tokens`, per address"),
     Setting("RATELIMIT_REGISTER", "limits", Rate(), "5/minute", "`POST /users`, per address"),
+    Setting("RATELIMIT_PASSWORD_RESET", "limits", Rate(), "5/minute", meaning=(
+        "`POST /password-resets`, `POST /password-resets/{token}` and `POST /me/email-verification`, per address, "
+        "one allowance for the three")),
     Setting("RATELIMIT_SUBMIT", "limits", Rate(), "30/minute", "`POST /challenges/{id}/submissions`, per user"),
     Setting("RATELIMIT_INVITE", "limits", Rate(), "20/hour", meaning=(
         "`POST /teams/{id}/invitations` and `PUT /organisations/{id}/members/{user_id}`, per user, one allowance "

@@ -36,11 +36,12 @@ def _session():
 
 
 def make_user(**overrides) -> SimpleNamespace:
-    """A user with a live bearer token (`.token`) and the password PASSWORD."""
+    """A user with a live bearer token (`.token`) and the password PASSWORD, with a verified email unless
+    `email_verified_at=None`."""
     n = next(_counter)
     now = clock.now()
     fields = {"email": f"user{n}@example.com", "display_name": f"User {n}", "is_admin": False,
-              "created_at": now} | overrides
+              "created_at": now, "email_verified_at": now} | overrides
     raw = f"token-{n}-{fields['email']}"
     with _session() as session:
         user = User(password_hash=hash_password(PASSWORD), **fields)

@@ -19,7 +19,8 @@ def test_anonymous_registers_and_sees_own_account(client):
     assert response.status_code == 201
     assert response.json | {"id": 0, "created_at": ""} == {
         "id": 0, "display_name": "Ann", "created_at": "", "email": "ann@example.com", "is_admin": False,
-        "email_notifications": True, "memberships": []}
+        "email_notifications": True, "memberships": [], "email_verified": True, "pending_email": None,
+        "locale": None, "time_zone": None}
 
 
 def test_anonymous_registers_blank_name_gets_422(client):

@@ -70,6 +70,14 @@ ENDPOINTS = {
                 lambda w: {"email": w.newcomer_email, "password": PASSWORD}, expect(201)),
     "sign_out": ("DELETE", "/tokens", "open", None, expect(204, anonymous=401)),
     "me": ("GET", "/me", "open", None, expect(200, anonymous=401)),
+    "update_me": ("PATCH", "/me", "open", {"locale": "fr"}, expect(200, anonymous=401)),
+    "change_password": ("POST", "/me/password", "open",
+                        {"current_password": PASSWORD, "new_password": "a new passphrase"}, expect(204, anonymous=401)),
+    "resend_verification": ("POST", "/me/email-verification", "open", None, expect(409, anonymous=401)),  # verified
+    "request_password_reset": ("POST", "/password-resets", "open", {"email": "nobody@example.com"}, expect(202)),
+    "reset_password": ("POST", "/password-resets/unknown-token", "open", {"new_password": "a new passphrase"},
+                       expect(404)),
+    "verify_email": ("POST", "/email-verifications/unknown-token", "open", None, expect(404)),
 
     "create_organisation": ("POST", "/organisations", "open", {"name": "Acme"}, expect(201, anonymous=401)),
     "get_organisation": ("GET", "/organisations/{org}", "open", None, expect(200)),

@@ -1,11 +1,14 @@
-"""Registration, sign-in and the signed-in user."""
+"""Registration, sign-in, the signed-in user's settings and password, and the links sent by email."""
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
 from challenges.api import limits
-from challenges.api.blueprint import Blueprint
+from challenges.api.blueprint import Blueprint, no_body
 
 from challenges.auth import bearer_token, current_user, login_required
-from challenges.schemas.accounts import MeOut, TokenIn, TokenOut, UserIn
+from challenges.schemas.accounts import (
+    AcceptedOut, MeIn, MeOut, PasswordChangeIn, PasswordResetIn, PasswordResetRequestIn, TokenIn, TokenOut, UserIn,
+)
 from challenges.services import accounts
 
 bp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Users and tokens.")
@@ -44,3 +47,59 @@ def sign_out():
 def me():
     """The signed-in user, with their email, roles and admin flag."""
     return current_user()
+
+
+@bp.patch("/me")
+@login_required
+@bp.arguments(MeIn)
+@bp.response(200, MeOut)
+def update_me(data):
+    """Change the caller's settings: name, language, time zone, emails on or off, and email (once verified)."""
+    return accounts.update_me(current_user(), **data)
+
+
+@bp.post("/me/password")
+@limits.sign_in
+@login_required
+@bp.arguments(PasswordChangeIn)
+@bp.response(204)
+def change_password(data):
+    """Change the caller's password; every other token of theirs is revoked."""
+    accounts.change_password(current_user(), bearer_token(), **data)
+
+
+@bp.post("/me/email-verification")
+@limits.password_reset
+@login_required
+@no_body(bp)
+@bp.response(202)
+def resend_verification(_body):
+    """Send a fresh verification link to the caller's pending (or unverified) address."""
+    accounts.resend_verification(current_user())
+
+
+@bp.post("/password-resets")
+@limits.password_reset
+@bp.arguments(PasswordResetRequestIn)
+@bp.response(202, AcceptedOut)
+def request_password_reset(data):
+    """Ask for a password reset link by email; the answer is the same whether an account has the address or not."""
+    accounts.request_password_reset(**data)
+    return {"detail": _("If an account has this address, a link to reset its password is on its way.")}
+
+
+@bp.post("/password-resets/<string(maxlength=128):token>")
+@limits.password_reset
+@bp.arguments(PasswordResetIn)
+@bp.response(204)
+def reset_password(data, token):
+    """Set a new password with the token of a reset link; every token of the account is revoked."""
+    accounts.reset_password(token, **data)
+
+
+@bp.post("/email-verifications/<string(maxlength=128):token>")
+@no_body(bp)
+@bp.response(204)
+def verify_email(_body, token):
+    """Confirm an email address with the token of the link sent to it."""
+    accounts.verify_email(token)

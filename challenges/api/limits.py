@@ -13,3 +13,5 @@ sign_in = limiter.limit(_setting("RATELIMIT_SIGN_IN"), key_func=get_remote_addre
 register = limiter.limit(_setting("RATELIMIT_REGISTER"), key_func=get_remote_address)
 submit = limiter.limit(_setting("RATELIMIT_SUBMIT"))
 invite = limiter.shared_limit(_setting("RATELIMIT_INVITE"), scope="invite")  # one allowance for every way to invite
+password_reset = limiter.shared_limit(_setting("RATELIMIT_PASSWORD_RESET"), scope="password-reset",
+                                      key_func=get_remote_address)  # asking for links and using them: one allowance

@@ -1,11 +1,10 @@
-"""In-app notifications and the email preference."""
+"""In-app notifications (the email preference is a setting of `PATCH /me`)."""
 from challenges.api.blueprint import Blueprint, no_body
 
 from challenges.api.guards import guard
 from challenges.auth import current_user, login_required
-from challenges.schemas.accounts import MeOut
 from challenges.schemas.common import PageArgs, page_of
-from challenges.schemas.notifications import NotificationOut, PreferencesIn
+from challenges.schemas.notifications import NotificationOut
 from challenges.services import notifications
 
 bp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="Notifications.")
@@ -28,12 +27,3 @@ def list_notifications(args):
 def read_notification(_body, notification_id):
     """Mark a notification read."""
     return notifications.mark_read(current_user(), notification_id)
-
-
-@bp.patch("/me")
-@login_required
-@bp.arguments(PreferencesIn)
-@bp.response(200, MeOut)
-def update_me(data):
-    """Change the caller's settings: `email_notifications` turns emails on or off."""
-    return notifications.set_email_preference(current_user(), data["email_notifications"])

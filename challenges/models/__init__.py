@@ -1,5 +1,5 @@
 """SQLAlchemy models, one module per domain."""
-from challenges.models.accounts import SignInAddress, Token, User
+from challenges.models.accounts import AccountToken, AccountTokenPurpose, SignInAddress, Token, User
 from challenges.models.attachments import Attachment
 from challenges.models.audit import AuditEntry
 from challenges.models.awards import Award, AwardStatus
@@ -19,7 +19,7 @@ from challenges.models.submissions import (
 
 __all__ = [
     "CaseStatus", "Flag", "Moderation", "ModerationCase", "ObjectType",
-    "SignInAddress",
+    "AccountToken", "AccountTokenPurpose", "SignInAddress",
     "Invitation", "InvitationStatus", "Team", "TeamMember",
     "Attachment",
     "Announcement", "AnnouncementKind", "Delivery", "DeliveryStatus", "EVENT_TYPES", "EmailStatus", "Event",

@@ -1,9 +1,11 @@
 """Users and their bearer tokens."""
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, true
+from sqlalchemy import ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from challenges.dbtypes import enum_type
 from challenges.extensions import db
 
 
@@ -19,6 +21,15 @@ class User(db.Model):
     suspension_reason: Mapped[str | None] = mapped_column(Text)
     email_notifications: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime]
+    locale: Mapped[str | None] = mapped_column(String(5))  # what is sent to them; null: the request's, or English
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # an IANA name, for the times in their emails
+    pending_email: Mapped[str | None] = mapped_column(String(254))  # applied once a link sent to it is followed
+    email_verified_at: Mapped[datetime | None]
+
+    @property
+    def email_verified(self) -> bool:
+        """Whether the owner of the address has followed a link sent to it."""
+        return self.email_verified_at is not None
 
     memberships: Mapped[list["Membership"]] = relationship(  # noqa: F821
         back_populates="user", order_by="Membership.organisation_id"
@@ -51,5 +62,29 @@ class Token(db.Model):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class AccountTokenPurpose(StrEnum):
+    """What a link sent by email does: reset the password, or verify an address."""
+
+    RESET = "reset"
+    VERIFY = "verify"
+
+
+class AccountToken(db.Model):
+    """A single-use link token sent by email, stored as the SHA-256 of its value."""
+
+    __table_args__ = (Index("ix_account_token_user_purpose", "user_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    purpose: Mapped[AccountTokenPurpose] = mapped_column(enum_type(AccountTokenPurpose))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254))  # the address the link was sent to (and verifies)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # a newer link of the same purpose moves it to that moment
+    used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()

@@ -1,7 +1,7 @@
-"""In-app notifications and the email preference."""
+"""In-app notifications."""
 from marshmallow import fields
 
-from challenges.schemas.common import Schema, flag
+from challenges.schemas.common import Schema
 
 
 class NotificationOut(Schema):
@@ -12,9 +12,3 @@ class NotificationOut(Schema):
     created_at = fields.AwareDateTime()
     read_at = fields.AwareDateTime(allow_none=True)
     data = fields.Dict()
-
-
-class PreferencesIn(Schema):
-    """The signed-in user's settings."""
-
-    email_notifications = flag(required=True)

@@ -121,15 +121,24 @@ def _finalised_award(actor: User, award_id: int) -> tuple[Award, Challenge]:
 def mark_paid(actor: User, award_id: int, reference: str) -> Award:
     """Record that the prize was paid, with the payment's reference."""
     award, challenge = _finalised_award(actor, award_id)
+    winners = [award.submission.participant_id, *submissions.team_member_ids(award.submission.team_id)]
+    _require_verified(winners)
     award.status, award.payout_reference, award.paid_at = AwardStatus.PAID, reference, clock.now()
     audit.record(actor, "award.paid", award, challenge.organisation_id, reference=reference)
     data = {"award": events.award_data(award)}
     events.emit("award.paid", challenge, **data)
-    notifications.to_users("award.paid", [award.submission.participant_id,
-                                          *submissions.team_member_ids(award.submission.team_id)],
-                           {"challenge": events.challenge_data(challenge), **data})
+    notifications.to_users("award.paid", winners, {"challenge": events.challenge_data(challenge), **data})
     db.session.commit()
     return award
+
+
+def _require_verified(user_ids: list[int]) -> None:
+    """409 while a winner has not verified their email address: a payout goes to a person who can be reached."""
+    unverified = db.session.scalars(select(User.display_name).where(
+        User.id.in_(user_ids), User.email_verified_at.is_(None)).order_by(User.id)).all()
+    if unverified:
+        raise Conflict(_("No payout before the winner has verified their email address (not yet verified: "
+                         "%(names)s).", names=", ".join(unverified)))
 
 
 def cancel(actor: User, award_id: int, reason: str) -> Award:

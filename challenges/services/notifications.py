@@ -1,9 +1,10 @@
 """In-app notifications, and the emails sent for them through SMTP_URL."""
 import logging
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
@@ -90,13 +91,6 @@ def mark_read(actor: User, notification_id: int) -> Notification:
     return notification
 
 
-def set_email_preference(actor: User, email_notifications: bool) -> User:
-    """Turn the actor's emails on or off; pending emails follow the new choice when they are sent."""
-    actor.email_notifications = email_notifications
-    db.session.commit()
-    return actor
-
-
 def send_due_emails(batch: int = 100) -> int:
     """Send every email that is due; returns how many were attempted."""
     if not current_app.config.get("SMTP_URL"):
@@ -148,7 +142,7 @@ def _send(notification_id: int) -> None:
 
 def compose(notification: Notification, user: User) -> EmailMessage:
     """The email for a notification, in the recipient's language: a subject by kind, and the facts in plain text."""
-    locale = i18n.recipient_locale(user)
+    locale, zone = i18n.recipient_locale(user), getattr(user, "time_zone", None)
     with force_locale(locale):
         message = EmailMessage()
         message["From"] = current_app.config["SMTP_FROM"]
@@ -158,11 +152,22 @@ def compose(notification: Notification, user: User) -> EmailMessage:
         title = " ".join(str(challenge.get("title") or "").split())  # headers hold one line
         message["Subject"] = _("%(subject)s: %(title)s", subject=subject, title=title) if title else subject
         lines = [_("Hello %(name)s,", name=user.display_name), "", f"{subject}."]
-        lines += [f"{key}: {value}" for key, value in _facts(notification.data)]
+        lines += [f"{key}: {_local(value, zone)}" for key, value in _facts(notification.data)]
         lines += ["", _("You can turn these emails off with PATCH /api/v1/me {\"email_notifications\": false}.")]
         message.set_content("\n".join(lines))
         message["Content-Language"] = locale  # after set_content, which drops the Content-* headers
     return message
+
+
+def _local(value, zone: str | None):
+    """A timestamp shown in the recipient's time zone when they chose one (named after it); anything else as is."""
+    if zone is None or not isinstance(value, str) or len(value) < 20:  # shorter ones carry no time and offset
+        return value
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{moment.astimezone(ZoneInfo(zone)).isoformat()} ({zone})" if moment.tzinfo else value
 
 
 def _facts(data: dict, prefix: str = ""):

@@ -138,12 +138,15 @@ def set_member(actor: User, organisation_id: int, user_id: int, role: Role, emai
 
 def _require_named(user_id: int, email: str | None) -> None:
     """A newcomer is named by their id and their email: an id alone tells nothing, not even whether an account
-    has it, so no one can look people up by adding them."""
+    has it, so no one can look people up by adding them; and they must have verified that email (409)."""
     if email is None:
         raise ValidationFailed("email", _("Give the email of the person to add: an id alone adds no one."))
     user = db.session.get(User, user_id)
     if user is None or user.email != email:  # the schema lower-cased it
         raise NotFound(_("No account has this id and this email."))
+    if not user.email_verified:  # a role goes to a person who proved the address the owner named
+        raise Conflict(_("This person has not verified their email address yet; they can be made a member once "
+                         "they have."))
 
 
 def require_not_competing(actor: User | None, user_id: int, organisation_id: int | None = None) -> None:
