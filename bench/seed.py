@@ -26,7 +26,7 @@ from config import Config, database_url  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/challenges_bench"
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")  # flushed before and after a run
 PASSWORD = "a long password"
 
 
