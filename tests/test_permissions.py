@@ -78,6 +78,8 @@ ENDPOINTS = {
     "reset_password": ("POST", "/password-resets/unknown-token", "open", {"new_password": "a new passphrase"},
                        expect(404)),
     "verify_email": ("POST", "/email-verifications/unknown-token", "open", None, expect(404)),
+    "my_submissions": ("GET", "/me/submissions", "open", None, expect(200, anonymous=401)),
+    "my_awards": ("GET", "/me/awards", "open", None, expect(200, anonymous=401)),
 
     "create_organisation": ("POST", "/organisations", "open", {"name": "Acme"}, expect(201, anonymous=401)),
     "get_organisation": ("GET", "/organisations/{org}", "open", None, expect(200)),
