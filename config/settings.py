@@ -148,6 +148,7 @@ SETTINGS = (
         "`POST /password-resets`, `POST /password-resets/{token}` and `POST /me/email-verification`, per address, "
         "one allowance for the three")),
     Setting("RATELIMIT_SUBMIT", "limits", Rate(), "30/minute", "`POST /challenges/{id}/submissions`, per user"),
+    Setting("RATELIMIT_EXPORT", "limits", Rate(), "5/hour", "`GET /me/export`, per user"),
     Setting("RATELIMIT_INVITE", "limits", Rate(), "20/hour", meaning=(
         "`POST /teams/{id}/invitations` and `PUT /organisations/{id}/members/{user_id}`, per user, one allowance "
         "for both")),

@@ -22,6 +22,7 @@ ENDPOINTS = {  # name: (caller, phase, method, path, valid body or None for a ca
     "update_me": ("participant", "open", "PATCH", "/me", lambda w: {"locale": "fr"}),
     "change_password": ("participant", "open", "POST", "/me/password",
                         lambda w: {"current_password": PASSWORD, "new_password": "a new passphrase"}),
+    "erase_me": ("participant", "open", "DELETE", "/me", lambda w: {"current_password": PASSWORD}),
     "request_password_reset": (None, "open", "POST", "/password-resets", lambda w: {"email": w.participant_email}),
     "create_organisation": ("participant", "open", "POST", "/organisations", lambda w: {"name": "Acme"}),
     "update_organisation": ("owner", "open", "PATCH", "/organisations/{org}", lambda w: {"name": "Acme"}),

@@ -73,6 +73,9 @@ ENDPOINTS = {
     "update_me": ("PATCH", "/me", "open", {"locale": "fr"}, expect(200, anonymous=401)),
     "change_password": ("POST", "/me/password", "open",
                         {"current_password": PASSWORD, "new_password": "a new passphrase"}, expect(204, anonymous=401)),
+    "export_me": ("GET", "/me/export", "open", None, expect(200, anonymous=401)),
+    "erase_me": ("DELETE", "/me", "open", {"current_password": PASSWORD},
+                 expect(204, anonymous=401, owner=409, other_owner=409)),  # each the last owner of an organisation
     "resend_verification": ("POST", "/me/email-verification", "open", None, expect(409, anonymous=401)),  # verified
     "request_password_reset": ("POST", "/password-resets", "open", {"email": "nobody@example.com"}, expect(202)),
     "reset_password": ("POST", "/password-resets/unknown-token", "open", {"new_password": "a new passphrase"},

@@ -1,4 +1,5 @@
 """Registration, sign-in, the signed-in user's settings and password, and the links sent by email."""
+from flask import Response, stream_with_context
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
@@ -7,9 +8,9 @@ from challenges.api.blueprint import Blueprint, no_body
 
 from challenges.auth import bearer_token, current_user, login_required
 from challenges.schemas.accounts import (
-    AcceptedOut, MeIn, MeOut, PasswordChangeIn, PasswordResetIn, PasswordResetRequestIn, TokenIn, TokenOut, UserIn,
+    AcceptedOut, ErasureIn, MeIn, MeOut, PasswordChangeIn, PasswordResetIn, PasswordResetRequestIn, TokenIn, TokenOut, UserIn,
 )
-from challenges.services import accounts
+from challenges.services import account_export, accounts, erasure
 
 bp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Users and tokens.")
 
@@ -56,6 +57,27 @@ def me():
 def update_me(data):
     """Change the caller's settings: name, language, time zone, emails on or off, and email (once verified)."""
     return accounts.update_me(current_user(), **data)
+
+
+@bp.delete("/me")
+@limits.sign_in
+@login_required
+@bp.arguments(ErasureIn)
+@bp.response(204)
+def erase_me(data):
+    """Erase the caller's account: personal data removed, what organisations must keep anonymised (see privacy)."""
+    erasure.erase(current_user(), **data)
+
+
+@bp.get("/me/export")
+@limits.export
+@login_required
+@bp.response(200, content_type="application/json", description="The caller's data as one JSON document.")
+def export_me():
+    """Download everything the service holds about the caller, as JSON, streamed."""
+    user = current_user()
+    return Response(stream_with_context(account_export.archive(user)), mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="account-{user.id}.json"', "Cache-Control": "no-store"})
 
 
 @bp.post("/me/password")

@@ -12,6 +12,7 @@ def _setting(name: str):
 sign_in = limiter.limit(_setting("RATELIMIT_SIGN_IN"), key_func=get_remote_address)
 register = limiter.limit(_setting("RATELIMIT_REGISTER"), key_func=get_remote_address)
 submit = limiter.limit(_setting("RATELIMIT_SUBMIT"))
+export = limiter.limit(_setting("RATELIMIT_EXPORT"))
 invite = limiter.shared_limit(_setting("RATELIMIT_INVITE"), scope="invite")  # one allowance for every way to invite
 password_reset = limiter.shared_limit(_setting("RATELIMIT_PASSWORD_RESET"), scope="password-reset",
                                       key_func=get_remote_address)  # asking for links and using them: one allowance

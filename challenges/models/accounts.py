@@ -14,7 +14,7 @@ class User(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
-    password_hash: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # null once the account is erased
     display_name: Mapped[str] = mapped_column(String(100))
     is_admin: Mapped[bool] = mapped_column(default=False)
     suspended_at: Mapped[datetime | None]
@@ -25,6 +25,7 @@ class User(db.Model):
     time_zone: Mapped[str | None] = mapped_column(String(64))  # an IANA name, for the times in their emails
     pending_email: Mapped[str | None] = mapped_column(String(254))  # applied once a link sent to it is followed
     email_verified_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]  # the person asked for their account to be erased (see docs/privacy.md)
 
     @property
     def email_verified(self) -> bool:

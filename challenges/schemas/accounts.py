@@ -88,6 +88,12 @@ class PasswordChangeIn(Schema):
     new_password = text(1024, required=True, min_length=PASSWORD_MIN_LENGTH)
 
 
+class ErasureIn(Schema):
+    """The current password, to confirm that the account's holder asks for its erasure."""
+
+    current_password = text(1024, required=True)
+
+
 class PasswordResetRequestIn(Schema):
     """The address of the account whose password is forgotten."""
 

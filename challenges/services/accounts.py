@@ -84,7 +84,7 @@ def update_me(actor: User, *, email: str | None = None, current_password: str | 
         _require_plain_name(settings["display_name"])
     link = None
     if email is not None:  # first: the links' rows are written before the user's (the lock order)
-        _require_password(actor, current_password)
+        require_password(actor, current_password)
         link = _change_email(actor, email)
     for name, value in settings.items():  # display_name, locale, time_zone, email_notifications
         setattr(actor, name, value)
@@ -93,7 +93,8 @@ def update_me(actor: User, *, email: str | None = None, current_password: str | 
     return actor
 
 
-def _require_password(actor: User, password: str | None) -> None:
+def require_password(actor: User, password: str | None) -> None:
+    """422 unless the password is the actor's."""
     if not verify_password(actor.password_hash, password or ""):
         raise ValidationFailed("current_password", _("The current password is wrong."))
 
@@ -129,7 +130,7 @@ def resend_verification(actor: User) -> None:
 
 def change_password(actor: User, raw_token: str, *, current_password: str, new_password: str) -> None:
     """Change the actor's password; every token but the one of this request is revoked."""
-    _require_password(actor, current_password)
+    require_password(actor, current_password)
     actor.password_hash = hash_password(new_password)
     db.session.execute(update(Token).where(
         Token.user_id == actor.id, Token.revoked_at.is_(None), Token.token_hash != _digest(raw_token))
@@ -213,7 +214,8 @@ def user_for_token(raw: str) -> User:
     """The holder of a live token; 401 for unknown, expired or revoked tokens."""
     token = _token(raw)
     now = clock.now()
-    if token is None or token.revoked_at or token.expires_at <= now or token.user.suspended_at or _barred(token.user):
+    if token is None or token.revoked_at or token.expires_at <= now or token.user.suspended_at or _barred(token.user) \
+            or token.user.erased_at:  # a token issued while the account was being erased
         raise Unauthorized(_("The token is invalid, expired or revoked."))
     return token.user
 

@@ -107,7 +107,8 @@ def members(actor: User, organisation_id: int, limit: int, cursor: str | None) -
     return pagination.paginate(query, [Membership.user_id], limit, cursor)
 
 
-def _owner_count(organisation_id: int) -> int:
+def owner_count(organisation_id: int) -> int:
+    """How many owners the organisation has."""
     return db.session.scalar(select(func.count()).select_from(Membership).where(
         Membership.organisation_id == organisation_id, Membership.role == Role.OWNER))
 
@@ -127,7 +128,7 @@ def set_member(actor: User, organisation_id: int, user_id: int, role: Role, emai
         db.session.add(membership)
         audit.record(actor, "member.added", organisation, organisation_id, user_id=user_id, role=role)
     elif membership.role != role:
-        if membership.role is Role.OWNER and _owner_count(organisation_id) == 1:
+        if membership.role is Role.OWNER and owner_count(organisation_id) == 1:
             raise Conflict(_("The last owner cannot be demoted; make someone else owner first."))
         audit.record(actor, "member.role_changed", organisation, organisation_id,
                      user_id=user_id, old_role=membership.role, role=role)
@@ -186,7 +187,7 @@ def remove_member(actor: User, organisation_id: int, user_id: int) -> None:
     membership = db.session.get(Membership, (organisation_id, user_id))
     if membership is None:
         raise NotFound(_("No such member."))
-    if membership.role is Role.OWNER and _owner_count(organisation_id) == 1:
+    if membership.role is Role.OWNER and owner_count(organisation_id) == 1:
         raise Conflict(_("The last owner cannot be removed; make someone else owner first."))
     db.session.delete(membership)
     audit.record(actor, "member.removed", organisation, organisation_id, user_id=user_id, role=membership.role)

@@ -161,7 +161,7 @@ def invite(actor: User, team_id: int, *, user_id: int | None = None, email: str 
     invitee = db.session.get(User, user_id) if user_id else accounts.find_by_email(email)
     # One answer for an unknown account and for one that may not join (the organisation's members, platform admins,
     # the suspended): a captain learns nobody's role or standing by inviting them.
-    if invitee is None or invitee.suspended_at or not policy.may_submit(invitee, challenge):
+    if invitee is None or invitee.suspended_at or invitee.erased_at or not policy.may_submit(invitee, challenge):
         raise ValidationFailed("user_id" if user_id else "email", _("No participant who may join a team has this "
                                                                     "id or email."))
     if db.session.get(TeamMember, (team.id, invitee.id)):
@@ -268,6 +268,27 @@ def remove_member(actor: User, team_id: int, user_id: int) -> None:
     member = db.session.get(TeamMember, (team.id, user_id))
     if member is None:
         raise NotFound(_("No such member of this team."))
+    _leave(actor, team, member, challenge)
+    db.session.commit()
+
+
+def leave_forming_teams(user: User) -> None:
+    """Take the user out of every team that may still change, as if they left it (not committed); a team whose
+    challenge has closed keeps them: it entered as it was, and the organisation's records show it so."""
+    member_of = select(TeamMember.team_id).where(TeamMember.user_id == user.id).order_by(TeamMember.team_id)
+    for team_id in db.session.scalars(member_of).all():
+        team = db.session.get(Team, team_id, with_for_update=True, populate_existing=True)  # in id order
+        # Read again under the lock: the user may have left, or the team dissolved, while we waited.
+        member = team and db.session.get(TeamMember, (team.id, user.id), populate_existing=True)
+        challenge = team and _challenge(team)
+        if member is not None and challenge.phase_at(clock.now()) in (Phase.UPCOMING, Phase.OPEN):
+            _leave(user, team, member, challenge)
+
+
+def _leave(actor: User, team: Team, member: TeamMember, challenge: Challenge) -> None:
+    """Remove a member from a locked team (not committed): their submissions go back to them, the captaincy
+    passes on, and the last to leave dissolves the team."""
+    user_id = member.user_id
     db.session.delete(member)
     # The leaver takes back what they wrote: the team keeps only its members' work, and nobody ends up
     # over a limit when a team shrinks or dissolves.
@@ -284,7 +305,6 @@ def remove_member(actor: User, team_id: int, user_id: int) -> None:
     else:
         team.captain_id = team.members[0].user_id if team.captain_id == user_id else team.captain_id
         _equal_shares(team, bool(team.weights))
-    db.session.commit()
 
 
 def merge(actor: User, team_id: int, other_id: int) -> tuple[Team, bool]:
