@@ -7,7 +7,8 @@ from challenges import clock
 from challenges.extensions import db
 from challenges.models import Award, Challenge, Role, Status, Submission, User
 from challenges.services import (
-    accounts, announcements, challenges, judging, organisations, questions, rubric, scoring, submissions, teams,
+    accounts, announcements, challenges, judging, organisation_invitations, organisations, questions, rubric, scoring,
+    submissions, teams,
 )
 
 PASSWORD = "demo-password"
@@ -20,6 +21,7 @@ PEOPLE = [  # email, display name, role in the organisation (None: participant)
     ("carol@demo.example", "Carol", None),
 ]
 ADMIN = ("admin@demo.example", "Ada Admin")
+PENDING_INVITEE = "new.judge@demo.example"  # invited, with no account yet: the invitation waits for a sign-up
 EUR_PRIZES = [
     {"title": "First prize", "reward": {"amount": 5_000_000, "currency": "EUR"}},
     {"title": "Second prize", "reward": {"amount": 2_000_000, "currency": "EUR"}},
@@ -60,8 +62,10 @@ def _create() -> None:
     organisation = organisations.create(owner, name="Open Water Lab",
                                         description="Water problems, solved in the open.",
                                         website="https://water.example")
-    for email, _, role in PEOPLE[1:3]:
-        organisations.set_member(owner, organisation.id, people[email].id, role, email=email)
+    for email, _, role in PEOPLE[1:3]:  # colleagues join by invitation, as they would by the emailed link
+        _, token = organisation_invitations.issue(owner, organisation.id, email=email, role=role)
+        organisation_invitations.accept(people[email], token)
+    organisation_invitations.issue(owner, organisation.id, email=PENDING_INVITEE, role=Role.JUDGE)
     participants = [people[email] for email, _, role in PEOPLE if role is None]
     for title, phase, summary, tags in CHALLENGES:
         challenge = challenges.create(

@@ -111,7 +111,7 @@ class Config:
     RATELIMIT_SUBMIT = ENVIRONMENT["RATELIMIT_SUBMIT"]
     RATELIMIT_PASSWORD_RESET = ENVIRONMENT["RATELIMIT_PASSWORD_RESET"]  # asking for a reset link and using one
     RATELIMIT_EXPORT = ENVIRONMENT["RATELIMIT_EXPORT"]  # an account's whole archive: cheap to ask, dear to build
-    RATELIMIT_INVITE = ENVIRONMENT["RATELIMIT_INVITE"]  # team invitations and member additions, shared
+    RATELIMIT_INVITE = ENVIRONMENT["RATELIMIT_INVITE"]  # team and organisation invitations, shared
     # Failed sign-ins: per account and address, then per account from addresses it never signed in from.
     SIGN_IN_ATTEMPTS_PER_ADDRESS = ENVIRONMENT["SIGN_IN_ATTEMPTS_PER_ADDRESS"]
     SIGN_IN_ATTEMPTS_PER_ACCOUNT = ENVIRONMENT["SIGN_IN_ATTEMPTS_PER_ACCOUNT"]

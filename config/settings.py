@@ -150,7 +150,7 @@ SETTINGS = (
     Setting("RATELIMIT_SUBMIT", "limits", Rate(), "30/minute", "`POST /challenges/{id}/submissions`, per user"),
     Setting("RATELIMIT_EXPORT", "limits", Rate(), "5/hour", "`GET /me/export`, per user"),
     Setting("RATELIMIT_INVITE", "limits", Rate(), "20/hour", meaning=(
-        "`POST /teams/{id}/invitations` and `PUT /organisations/{id}/members/{user_id}`, per user, one allowance "
+        "`POST /teams/{id}/invitations` and `POST /organisations/{id}/invitations`, per user, one allowance "
         "for both")),
     Setting("SIGN_IN_ATTEMPTS_PER_ADDRESS", "limits", Rate(many=False), "5/15 minutes", meaning=(
         "sign-in attempts for one account from an address its owner never signed in from, before that address "

@@ -10,8 +10,9 @@ from sqlalchemy import event
 from challenges import clock
 from challenges.extensions import db
 from challenges.models import (
-    Award, Challenge, ChallengeTag, Evaluation, Membership, Organisation, Participation, Prize, Revision, Role,
-    Status, Submission, SubmissionStatus, Token, User,
+    Award, Challenge, ChallengeTag, Evaluation, Membership, Organisation, OrganisationInvitation,
+    OrganisationInvitationStatus, Participation, Prize, Revision, Role, Status, Submission, SubmissionStatus, Token,
+    User,
 )
 from challenges.services import search_text
 from challenges.services.passwords import hash_password
@@ -75,6 +76,19 @@ def add_member(organisation, user, role: str) -> None:
     with _session() as session:
         session.add(Membership(organisation_id=organisation.id, user_id=user.id, role=Role(role),
                                created_at=clock.now()))
+
+
+def make_org_invitation(organisation, email: str, raw: str, role: str = "judge", **overrides) -> int:
+    """A pending invitation of `email` to the organisation whose link token is `raw`, live for 14 days; its id."""
+    now = clock.now()
+    fields = {"created_at": now, "expires_at": now + timedelta(days=14),
+              "status": OrganisationInvitationStatus.PENDING} | overrides
+    with _session() as session:
+        invitation = OrganisationInvitation(organisation_id=organisation.id, email=email, role=Role(role),
+                                            token_hash=hashlib.sha256(raw.encode()).hexdigest(), **fields)
+        session.add(invitation)
+        session.flush()
+        return invitation.id
 
 
 PHASE_TIMES = {  # (opens_at, closes_at) relative to now

@@ -9,11 +9,12 @@ from sqlalchemy import select
 from challenges import clock
 from challenges.extensions import db
 from challenges.models import (
-    Attachment, AuditEntry, Flag, Invitation, Membership, Notification, ObjectType, Question, Submission, Team,
-    TeamMember, Token, User,
+    Attachment, AuditEntry, Flag, Invitation, Membership, Notification, ObjectType, OrganisationInvitation,
+    OrganisationInvitationStatus, Question, Submission, Team, TeamMember, Token, User,
 )
 from tests.factories import (
-    PASSWORD, add_member, auth_headers, make_award, make_challenge, make_organisation, make_submission, make_user,
+    PASSWORD, add_member, auth_headers, make_award, make_challenge, make_org_invitation, make_organisation,
+    make_submission, make_user,
 )
 from tests.test_notifications import smtp  # noqa: F401  (a fixture)
 from tests.test_rate_limits import limited  # noqa: F401  (a fixture)
@@ -234,6 +235,17 @@ def test_invitee_erases_and_pending_invitation_goes(app, client, world):
     assert erase(client, world.bob).status_code == 204
     with app.app_context():
         assert db.session.scalar(select(Invitation.id).where(Invitation.user_id == world.bob.id)) is None
+
+
+def test_invitee_erases_and_organisation_invitations_forget_the_address(app, client, world):
+    pending = make_org_invitation(world.organisation, world.bob.email, "pending-link")
+    answered = make_org_invitation(world.organisation, world.bob.email, "declined-link",
+                                   status=OrganisationInvitationStatus.DECLINED)
+    assert erase(client, world.bob).status_code == 204
+    with app.app_context():
+        assert db.session.get(OrganisationInvitation, pending) is None
+        kept = db.session.get(OrganisationInvitation, answered)
+        assert (kept.email, kept.status) == (f"erased-user-{world.bob.id}", OrganisationInvitationStatus.DECLINED)
 
 
 def test_organisation_reads_erased_author_submission_as_deleted_user(client, world):

@@ -287,17 +287,17 @@ def test_unverified_participant_browses_and_submits(client):
     assert body["title"] == "Mine"
 
 
-def test_owner_adds_unverified_person_gets_409_naming_the_reason(app, client):
+def test_unverified_invitee_accepts_gets_409_until_they_verify(app, client):
     owner, newcomer = make_user(), make_user(email_verified_at=None)
     organisation = make_organisation(owner)
-    url = f"{API}/organisations/{organisation.id}/members/{newcomer.id}"
-    body = problem(client.put(url, headers=auth_headers(owner), json={"role": "judge", "email": newcomer.email}), 409)
-    assert body["detail"] == ("This person has not verified their email address yet; they can be made a member "
-                              "once they have.")
+    invited = ok(client.post(f"{API}/organisations/{organisation.id}/invitations", headers=auth_headers(owner),
+                             json={"role": "judge", "email": newcomer.email}), 201)
+    accept = f"{API}/organisation-invitations/{invited['token']}/accept"
+    body = problem(client.post(accept, headers=auth_headers(newcomer)), 409)
+    assert body["detail"] == "Verify your email address first; then you can accept the invitation."
     token = link(app, newcomer, "verify", "newcomer-verifies")
     ok(client.post(f"{API}/email-verifications/{token}"), 204)
-    assert ok(client.put(url, headers=auth_headers(owner), json={"role": "judge", "email": newcomer.email}))["role"] \
-        == "judge"
+    assert ok(client.post(accept, headers=auth_headers(newcomer)))["role"] == "judge"
 
 
 def test_manager_pays_an_unverified_winner_gets_409_until_they_verify(app, client):

@@ -7,7 +7,8 @@ import pytest
 
 from challenges.extensions import db
 from tests.factories import (
-    PASSWORD, auth_headers, make_award, make_challenge, make_organisation, make_submission, make_user,
+    PASSWORD, add_member, auth_headers, make_award, make_challenge, make_org_invitation, make_organisation,
+    make_submission, make_user,
 )
 
 MIB = 1024 * 1024
@@ -15,6 +16,7 @@ LATER = "2099-01-01T00:00:00+00:00"
 MISSING = object()
 PRIZES = [{"title": "First", "reward": {"amount": 100000, "currency": "EUR"}}]
 
+INVITATION_TOKEN = "newcomer-invitation"  # the newcomer's invitation to the organisation
 ENDPOINTS = {  # name: (caller, phase, method, path, valid body or None for a call without one)
     "register": (None, "open", "POST", "/users",
                  lambda w: {"email": "new@example.com", "password": "a long password", "display_name": "New"}),
@@ -26,8 +28,11 @@ ENDPOINTS = {  # name: (caller, phase, method, path, valid body or None for a ca
     "request_password_reset": (None, "open", "POST", "/password-resets", lambda w: {"email": w.participant_email}),
     "create_organisation": ("participant", "open", "POST", "/organisations", lambda w: {"name": "Acme"}),
     "update_organisation": ("owner", "open", "PATCH", "/organisations/{org}", lambda w: {"name": "Acme"}),
-    "set_member": ("owner", "open", "PUT", "/organisations/{org}/members/{newcomer}",
-                   lambda w: {"role": "judge", "email": w.newcomer_email}),
+    "set_member": ("owner", "open", "PUT", "/organisations/{org}/members/{member}", lambda w: {"role": "manager"}),
+    "invite": ("owner", "open", "POST", "/organisations/{org}/invitations",
+               lambda w: {"email": "invited@example.com", "role": "judge"}),
+    "accept_invitation": ("newcomer", "open", "POST", f"/organisation-invitations/{INVITATION_TOKEN}/accept", None),
+    "decline_invitation": ("newcomer", "open", "POST", f"/organisation-invitations/{INVITATION_TOKEN}/decline", None),
     "create_challenge": ("owner", "open", "POST", "/challenges",
                          lambda w: {"organisation_id": w.org, "title": "T", "closes_at": LATER, "prizes": PRIZES}),
     "update_challenge": ("owner", "draft", "PATCH", "/challenges/{challenge}", lambda w: {"title": "T"}),
@@ -52,12 +57,14 @@ WITH_PATH_IDS = [name for name, spec in ENDPOINTS.items() if "{" in spec[3]]
 def arrange(endpoint: str) -> SimpleNamespace:
     """The world of one endpoint: its caller allowed, its resources in the phase the call needs."""
     caller, phase, method, path, body = ENDPOINTS[endpoint]
-    owner, participant, newcomer = make_user(), make_user(), make_user()
+    owner, participant, newcomer, member = make_user(), make_user(), make_user(), make_user()
     org = make_organisation(owner)
+    add_member(org, member, "judge")
+    make_org_invitation(org, newcomer.email, INVITATION_TOKEN)
     challenge = make_challenge(org, phase=phase)
     other = make_challenge(org, phase=phase)
     w = SimpleNamespace(org=org.id, participant=participant.id, participant_email=participant.email,
-                        newcomer=newcomer.id, newcomer_email=newcomer.email,
+                        newcomer=newcomer.id, newcomer_email=newcomer.email, member=member.id,
                         challenge=challenge.id, prize=challenge.prize_ids[0], other_prize=other.prize_ids[0],
                         submission=None, other_submission=None, award=None, method=method)
     if phase != "draft":
@@ -65,7 +72,8 @@ def arrange(endpoint: str) -> SimpleNamespace:
         w.other_submission = make_submission(other, participant).id
     if phase == "finalised":
         w.award = make_award(challenge, w.prize, SimpleNamespace(id=w.submission), owner).id
-    w.headers = auth_headers({"owner": owner, "participant": participant}[caller]) if caller else {}
+    w.headers = auth_headers({"owner": owner, "participant": participant, "newcomer": newcomer}[caller]) \
+        if caller else {}
     w.path = "/api/v1" + path.format(**vars(w))
     w.template, w.body = "/api/v1" + path, body and body(w)
     return w
@@ -173,7 +181,10 @@ INVALID = [  # (endpoint, field, value; MISSING drops the field; a callable gets
     ("update_organisation", "name", None), ("update_organisation", "name", "x" * 201),
     ("update_organisation", "website", "javascript:alert(1)"), ("update_organisation", "description", {"a": 1}),
     ("set_member", "role", MISSING), ("set_member", "role", "emperor"), ("set_member", "role", 1),
-    ("set_member", "role", ["owner"]), ("set_member", "role", None), ("set_member", "email", "not an email"),
+    ("set_member", "role", ["owner"]), ("set_member", "role", None), ("set_member", "email", "a@example.com"),
+    ("invite", "email", MISSING), ("invite", "role", MISSING), ("invite", "email", "not an email"),
+    ("invite", "email", "a" * 243 + "@example.com"), ("invite", "email", 5), ("invite", "role", "emperor"),
+    ("invite", "role", None), ("invite", "user_id", 1),
     *[("create_challenge", f, MISSING) for f in ("organisation_id", "title", "closes_at")],
     ("create_challenge", "organisation_id", "1"), ("create_challenge", "organisation_id", lambda w: w.org + 0.5),
     ("create_challenge", "organisation_id", 2**31), ("create_challenge", "organisation_id", 0),
@@ -264,8 +275,8 @@ def test_allowed_caller_sends_junk_in_any_field_never_gets_5xx(client, endpoint,
 @pytest.mark.parametrize("endpoint", WITH_PATH_IDS)
 def test_allowed_caller_names_impossible_id_in_path_gets_404(refused, endpoint, bad_id):
     w = arrange(endpoint)
-    path = w.template.format(**{k: bad_id for k in ("org", "participant", "newcomer", "challenge", "submission",
-                                                    "award")})
+    path = w.template.format(**{k: bad_id for k in ("org", "participant", "newcomer", "member", "challenge",
+                                                    "submission", "award")})
     refused(w, 404, path=path, json=w.body)
 
 
@@ -290,6 +301,8 @@ LISTS = {
     "challenges": ("/challenges", "created_at"),
     "members": ("/organisations/{org}/members", "user_id"),
     "audit": ("/organisations/{org}/audit", "id"),
+    "organisation_invitations": ("/organisations/{org}/invitations", "id"),
+    "my_invitations": ("/me/invitations", "created_at"),
     "submissions": ("/challenges/{challenge}/submissions", "id"),
     "awards": ("/challenges/{challenge}/awards", "id"),
     "results": ("/challenges/{challenge}/results", "rank"),

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from challenges.extensions import db
 from challenges.models import AuditEntry, Membership, Moderation, Submission, SubmissionStatus, User
 from tests.factories import (
-    add_member, auth_headers, make_challenge, make_organisation, make_submission, make_user,
+    add_member, auth_headers, make_challenge, make_org_invitation, make_organisation, make_submission, make_user,
 )
 from tests.threads import race
 
@@ -16,9 +16,16 @@ API = "/api/v1"
 ENTRY = {"title": "Mine", "summary": "s", "body": "b", "accept_terms": True}
 
 
-def _grant(client, owner, organisation, user, role="judge", **body):
-    return client.put(f"{API}/organisations/{organisation.id}/members/{user.id}", headers=auth_headers(owner),
-                      json={"role": role, "email": user.email} | body)
+def _grant(client, owner, organisation, user, role="judge"):
+    """A role for the user: a member's changes with PUT, a newcomer accepts an invitation to it."""
+    with client.application.app_context():
+        member = db.session.get(Membership, (organisation.id, user.id)) is not None
+    if member:
+        return client.put(f"{API}/organisations/{organisation.id}/members/{user.id}", headers=auth_headers(owner),
+                          json={"role": role})
+    token = f"grant-{organisation.id}-{user.id}-{role}"
+    make_org_invitation(organisation, user.email, token, role)
+    return client.post(f"{API}/organisation-invitations/{token}/accept", headers=auth_headers(user))
 
 
 def _state(app, organisation):
@@ -99,7 +106,7 @@ def test_owner_grants_role_to_entrant_of_challenge_that_is_over_ok(client, phase
     make_submission(make_challenge(organisation, phase), entrant)
     response = _grant(client, owner, organisation, entrant)
     assert response.status_code == 200
-    assert response.json == {"user_id": entrant.id, "display_name": entrant.display_name, "role": "judge"}
+    assert (response.json["status"], response.json["role"]) == ("accepted", "judge")
 
 
 def test_owner_grants_role_to_entrant_who_withdrew_ok(client):
@@ -199,10 +206,10 @@ def test_entry_and_grant_of_a_role_at_once_never_both_succeed(app, api):
     outcomes = []
     for _ in range(30):
         entrant = make_user()
+        make_org_invitation(organisation, entrant.email, f"entry-race-{entrant.id}")
         entry, grant = race(
             _call("POST", f"{api}/challenges/{challenge.id}/submissions", entrant, ENTRY),
-            _call("PUT", f"{api}/organisations/{organisation.id}/members/{entrant.id}", owner,
-                  {"role": "judge", "email": entrant.email}))
+            _call("POST", f"{api}/organisation-invitations/entry-race-{entrant.id}/accept", entrant))
         outcomes.append((entry.status_code, grant.status_code))
         with app.app_context():
             member = db.session.get(Membership, (organisation.id, entrant.id)) is not None
@@ -223,9 +230,9 @@ def test_joining_a_team_and_grant_of_a_role_at_once_never_both_succeed(app, api)
     for _ in range(30):
         joiner = make_user()
         invitation = _call("POST", f"{api}/teams/{team['id']}/invitations", captain, {"user_id": joiner.id})().json()
+        make_org_invitation(organisation, joiner.email, f"team-race-{joiner.id}")
         accepted, grant = race(
             _call("POST", f"{api}/invitations/{invitation['id']}/accept", joiner),
-            _call("PUT", f"{api}/organisations/{organisation.id}/members/{joiner.id}", owner,
-                  {"role": "judge", "email": joiner.email}))
+            _call("POST", f"{api}/organisation-invitations/team-race-{joiner.id}/accept", joiner))
         outcomes.append((accepted.status_code, grant.status_code))
     assert set(outcomes) <= {(200, 409), (403, 200)}

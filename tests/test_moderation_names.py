@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from challenges.extensions import db
 from challenges.models import (
-    AuditEntry, Flag, Invitation, Membership, ModerationCase, Notification, Organisation, Team, User,
+    AuditEntry, Flag, Invitation, ModerationCase, Notification, Organisation, OrganisationInvitation,
+    Team, User,
 )
 from tests.factories import add_member, auth_headers, make_challenge, make_organisation, make_submission, make_user
 from tests.test_notifications import smtp  # noqa: F401  (a fixture)
@@ -432,19 +433,19 @@ def test_captain_invites_too_often_gets_429_with_retry_after(app, limited, time_
     assert invite(client, other, other_team, invitees[2]).status_code == 201  # per user
 
 
-def test_owner_adding_members_shares_the_invitation_allowance(app, limited, time_machine):  # noqa: F811
+def test_owner_inviting_members_shares_the_invitation_allowance(app, limited, time_machine):  # noqa: F811
     client = limited(RATELIMIT_INVITE="2/hour")
     challenge = make_challenge(make_organisation(make_user()), max_team_size=9)
-    captain, newcomer, judge, manager = (make_user() for _ in range(4))
+    captain, newcomer = make_user(), make_user()
     organisation = make_organisation(captain)  # who runs one organisation may compete in another's challenge
     team = ok(form(client, captain, challenge, "Crew"), 201)["id"]
     assert invite(client, captain, team, newcomer).status_code == 201
-    url = f"{API}/organisations/{organisation.id}/members"
-    assert client.put(f"{url}/{judge.id}", headers=h(captain), json={"role": "judge", "email": judge.email}) \
-        .status_code == 200
-    refused = client.put(f"{url}/{manager.id}", headers=h(captain), json={"role": "manager", "email": manager.email})
+    url = f"{API}/organisations/{organisation.id}/invitations"
+    assert client.post(url, headers=h(captain), json={"role": "judge", "email": "judge@example.com"}) \
+        .status_code == 201
+    refused = client.post(url, headers=h(captain), json={"role": "manager", "email": "manager@example.com"})
     assert problem(refused, 429)["status"] == 429 and int(refused.headers["Retry-After"]) > 0
-    assert count(app, Membership, Membership.user_id == manager.id) == 0
+    assert count(app, OrganisationInvitation) == 1
 
 
 def test_captain_invites_with_a_message_unprocessable(app, client, w):

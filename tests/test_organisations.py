@@ -1,5 +1,5 @@
 """Organisations and their members."""
-from tests.factories import add_member, auth_headers, make_organisation, make_user
+from tests.factories import add_member, auth_headers, make_org_invitation, make_organisation, make_user
 
 
 def test_user_creates_organisation_and_becomes_owner(client):
@@ -24,11 +24,11 @@ def test_manager_updates_organisation(client):
 def test_owner_changes_roles_and_removes_members(client):
     owner, member = make_user(), make_user()
     organisation = make_organisation(owner)
+    add_member(organisation, member, "judge")
     url = f"/api/v1/organisations/{organisation.id}/members/{member.id}"
-    added = client.put(url, headers=auth_headers(owner), json={"role": "judge", "email": member.email.upper()})
-    assert added.status_code == 200
-    assert added.json == {"user_id": member.id, "display_name": member.display_name, "role": "judge"}
-    assert client.put(url, headers=auth_headers(owner), json={"role": "manager"}).json["role"] == "manager"
+    changed = client.put(url, headers=auth_headers(owner), json={"role": "manager"})
+    assert changed.status_code == 200
+    assert changed.json == {"user_id": member.id, "display_name": member.display_name, "role": "manager"}
     assert client.delete(url, headers=auth_headers(owner)).status_code == 204
     members = client.get(f"/api/v1/organisations/{organisation.id}/members", headers=auth_headers(owner)).json
     assert [m["user_id"] for m in members["items"]] == [owner.id]
@@ -47,44 +47,33 @@ def test_owner_demotes_or_removes_last_owner_gets_409(client):
 def test_owner_hands_over_then_steps_down(client):
     owner, successor = make_user(), make_user()
     organisation = make_organisation(owner)
+    add_member(organisation, successor, "judge")
     base = f"/api/v1/organisations/{organisation.id}/members"
-    assert client.put(f"{base}/{successor.id}", headers=auth_headers(owner),
-                      json={"role": "owner", "email": successor.email}).status_code == 200
+    assert client.put(f"{base}/{successor.id}", headers=auth_headers(owner), json={"role": "owner"}).status_code == 200
     assert client.put(f"{base}/{owner.id}", headers=auth_headers(owner), json={"role": "judge"}).status_code == 200
 
 
-def test_owner_adds_unknown_user_or_user_by_wrong_email_gets_one_404(client):
-    owner, stranger = make_user(), make_user()
-    organisation = make_organisation(owner)
-    base = f"/api/v1/organisations/{organisation.id}/members"
-    unknown = client.put(f"{base}/999999", headers=auth_headers(owner), json={"role": "judge", "email": stranger.email})
-    wrong = client.put(f"{base}/{stranger.id}", headers=auth_headers(owner),
-                       json={"role": "judge", "email": "someone.else@example.com"})
-    assert unknown.status_code == wrong.status_code == 404
-    assert unknown.mimetype == "application/problem+json" and unknown.json == wrong.json
-    assert unknown.json["detail"] == "No account has this id and this email."
-    assert _member_ids(client, organisation, owner) == [owner.id]
-
-
-def test_owner_adds_by_id_alone_learns_nothing_of_the_account(client):
+def test_owner_puts_a_newcomer_gets_one_409_pointing_to_invitations(client):
     owner, stranger = make_user(), make_user()
     organisation = make_organisation(owner)
     base = f"/api/v1/organisations/{organisation.id}/members"
     existing = client.put(f"{base}/{stranger.id}", headers=auth_headers(owner), json={"role": "judge"})
     unknown = client.put(f"{base}/999999", headers=auth_headers(owner), json={"role": "judge"})
-    assert existing.status_code == unknown.status_code == 422
-    assert existing.json == unknown.json and stranger.display_name not in existing.get_data(as_text=True)
-    assert existing.json["errors"] == {"email": ["Give the email of the person to add: an id alone adds no one."]}
+    assert existing.status_code == unknown.status_code == 409
+    assert existing.mimetype == "application/problem+json" and existing.json == unknown.json
+    assert existing.json["detail"] == ("This person is not a member; invite them by email with POST "
+                                       f"/api/v1/organisations/{organisation.id}/invitations.")
     assert _member_ids(client, organisation, owner) == [owner.id]
 
 
-def test_owner_adds_member_with_malformed_email_gets_422(client):
-    owner, newcomer = make_user(), make_user()
+def test_owner_puts_a_role_with_an_email_gets_422(client):
+    owner, member = make_user(), make_user()
     organisation = make_organisation(owner)
-    response = client.put(f"/api/v1/organisations/{organisation.id}/members/{newcomer.id}",
-                          headers=auth_headers(owner), json={"role": "judge", "email": "not an email"})
+    add_member(organisation, member, "judge")
+    response = client.put(f"/api/v1/organisations/{organisation.id}/members/{member.id}",
+                          headers=auth_headers(owner), json={"role": "manager", "email": member.email})
     assert response.status_code == 422 and "email" in response.json["errors"]
-    assert _member_ids(client, organisation, owner) == [owner.id]
+    assert _member_ids(client, organisation, owner) == [owner.id, member.id]
 
 
 def test_judge_adds_member_gets_403_before_the_body_is_read(client):
@@ -105,9 +94,11 @@ def _member_ids(client, organisation, owner) -> list[int]:
 def test_owner_reads_audit_newest_first_with_pages(client):
     owner, member = make_user(), make_user()
     organisation = make_organisation(owner)
-    for role in ("judge", "manager", "judge"):
+    make_org_invitation(organisation, member.email, "audit-token")
+    client.post("/api/v1/organisation-invitations/audit-token/accept", headers=auth_headers(member))
+    for role in ("manager", "judge"):
         client.put(f"/api/v1/organisations/{organisation.id}/members/{member.id}", headers=auth_headers(owner),
-                   json={"role": role, "email": member.email})
+                   json={"role": role})
     first = client.get(f"/api/v1/organisations/{organisation.id}/audit?limit=2", headers=auth_headers(owner)).json
     rest = client.get(f"/api/v1/organisations/{organisation.id}/audit?limit=2&cursor={first['next_cursor']}",
                       headers=auth_headers(owner)).json

@@ -5,7 +5,8 @@ from types import SimpleNamespace
 import pytest
 
 from tests.factories import (
-    PASSWORD, add_member, auth_headers, make_award, make_challenge, make_organisation, make_submission, make_user,
+    PASSWORD, add_member, auth_headers, make_award, make_challenge, make_org_invitation, make_organisation,
+    make_submission, make_user,
 )
 
 ACTORS = ("anonymous", "participant", "author", "judge", "manager", "owner", "other_owner", "admin")
@@ -22,6 +23,9 @@ def expect(default: int, **cells: int) -> dict:
 def managers(success: int, others: int = 403) -> dict:
     """Owners, managers and platform admins succeed; anonymous callers must sign in."""
     return expect(others, anonymous=401, manager=success, owner=success, admin=success)
+
+
+INVITATION_TOKEN = "world-invitation"  # the participant's invitation to the organisation
 
 
 def build_world(phase: str, **challenge_fields) -> SimpleNamespace:
@@ -41,6 +45,7 @@ def build_world(phase: str, **challenge_fields) -> SimpleNamespace:
         org=organisation.id, challenge=challenge.id,
         bystander=bystander.id, newcomer=newcomer.id, newcomer_email=newcomer.email,
         free_prize=challenge.prize_ids[1], submission=None, rival_submission=None, award=None,
+        invitation=make_org_invitation(organisation, participant.email, INVITATION_TOKEN),
     )
     if phase != "draft":
         world.submission = make_submission(challenge, author).id
@@ -89,9 +94,21 @@ ENDPOINTS = {
     "update_organisation": ("PATCH", "/organisations/{org}", "open", {"description": "New"}, managers(200)),
     "list_members": ("GET", "/organisations/{org}/members", "open", None,
                      expect(403, anonymous=401, judge=200, manager=200, owner=200, admin=200)),
-    "set_member": ("PUT", "/organisations/{org}/members/{newcomer}", "open",
-                   lambda w: {"role": "judge", "email": w.newcomer_email},
+    "set_member": ("PUT", "/organisations/{org}/members/{bystander}", "open", {"role": "manager"},
                    expect(403, anonymous=401, owner=200, admin=200)),
+    "set_newcomer": ("PUT", "/organisations/{org}/members/{newcomer}", "open", {"role": "judge"},
+                     expect(403, anonymous=401, owner=409, admin=409)),  # newcomers are invited
+    "invite": ("POST", "/organisations/{org}/invitations", "open", {"email": "new@example.com", "role": "judge"},
+               expect(403, anonymous=401, owner=201, admin=201)),
+    "list_invitations": ("GET", "/organisations/{org}/invitations", "open", None,
+                         expect(403, anonymous=401, owner=200, admin=200)),
+    "revoke_invitation": ("DELETE", "/organisations/{org}/invitations/{invitation}", "open", None,
+                          expect(403, anonymous=401, owner=204, admin=204)),
+    "accept_invitation": ("POST", f"/organisation-invitations/{INVITATION_TOKEN}/accept", "open", None,
+                          expect(404, anonymous=401, participant=200)),
+    "decline_invitation": ("POST", f"/organisation-invitations/{INVITATION_TOKEN}/decline", "open", None,
+                           expect(404, anonymous=401, participant=200)),
+    "my_invitations": ("GET", "/me/invitations", "open", None, expect(200, anonymous=401)),
     "remove_member": ("DELETE", "/organisations/{org}/members/{bystander}", "open", None,
                       expect(403, anonymous=401, owner=204, admin=204)),
     "audit": ("GET", "/organisations/{org}/audit", "open", None, managers(200)),

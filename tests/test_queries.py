@@ -3,7 +3,8 @@
 import pytest
 
 from tests.factories import (
-    auth_headers, make_award, make_challenge, make_organisation, make_submission, make_user, statements_sent,
+    add_member, auth_headers, make_award, make_challenge, make_organisation, make_submission, make_user,
+    statements_sent,
 )
 
 
@@ -11,9 +12,10 @@ from tests.factories import (
 def busy(app, client):
     owner = make_user()
     organisation = make_organisation(owner)
-    for judge in (make_user() for _ in range(6)):
-        client.put(f"/api/v1/organisations/{organisation.id}/members/{judge.id}", headers=auth_headers(owner),
-                   json={"role": "judge", "email": judge.email})
+    for n in range(6):
+        add_member(organisation, make_user(), "judge")
+        client.post(f"/api/v1/organisations/{organisation.id}/invitations", headers=auth_headers(owner),
+                    json={"email": f"invitee{n}@example.com", "role": "judge"})  # audited
     challenges = [make_challenge(organisation, phase="finalised", tags=("a", "b")) for _ in range(6)]
     for challenge in challenges[:1]:
         for prize_id in challenge.prize_ids:
@@ -30,6 +32,7 @@ def busy(app, client):
     "/api/v1/challenges/{challenge}/results",
     "/api/v1/organisations/{organisation}/members",
     "/api/v1/organisations/{organisation}/audit",
+    "/api/v1/organisations/{organisation}/invitations",
 ])
 def test_owner_lists_with_constant_query_count(app, client, busy, path):
     owner, organisation, challenge = busy

@@ -5,10 +5,10 @@ from flask_smorest import Api
 def register_blueprints(api: Api) -> None:
     """Register every blueprint on the API."""
     from challenges.api import accounts, announcements, attachments, awards, challenges, dashboards, docs, exports, \
-        health, judging, leaderboards, moderation, notifications, organisations, questions, scoring, submissions, \
-        teams, webhooks
+        health, judging, leaderboards, moderation, notifications, organisation_invitations, organisations, \
+        questions, scoring, submissions, teams, webhooks
 
-    for module in (docs, health, accounts, dashboards, notifications, organisations, webhooks, challenges,
-                   announcements, questions, teams, submissions, attachments, judging, scoring, leaderboards, awards,
-                   exports, moderation):
+    for module in (docs, health, accounts, dashboards, notifications, organisations, organisation_invitations,
+                   webhooks, challenges, announcements, questions, teams, submissions, attachments, judging, scoring,
+                   leaderboards, awards, exports, moderation):
         api.register_blueprint(module.bp)

@@ -1,5 +1,4 @@
 """Organisations, their members and their audit log."""
-from challenges.api import limits
 from challenges.api.blueprint import Blueprint
 
 from challenges.api.guards import guard
@@ -53,13 +52,12 @@ def list_members(args, organisation_id):
 
 
 @bp.put("/<id:organisation_id>/members/<id:user_id>")
-@limits.invite
 @login_required
 @guard(organisations.owned)
 @bp.arguments(RoleIn)
 @bp.response(200, MemberOut)
 def set_member(data, organisation_id, user_id):
-    """Add a member by id and email, or change their role (owners; RATELIMIT_INVITE); never while they compete (409)."""
+    """Change a member's role (owners); never while they compete (409); newcomers are invited instead (409)."""
     return organisations.set_member(current_user(), organisation_id, user_id, **data)
 
 

@@ -12,7 +12,9 @@ from challenges.models.judging import Assignment, ConflictOfInterest, Criterion,
 from challenges.models.scoring import AnswerKey, Board, BoardEntry, EvaluationStatus, Prediction
 from challenges.models.teams import Invitation, InvitationStatus, Team, TeamMember
 from challenges.models.moderation import CaseStatus, Flag, Moderation, ModerationCase, ObjectType
-from challenges.models.organisations import Membership, Organisation, Role
+from challenges.models.organisations import (
+    Membership, Organisation, OrganisationInvitation, OrganisationInvitationStatus, Role,
+)
 from challenges.models.submissions import (
     Participation, Revision, Submission, SubmissionStatus,
 )
@@ -27,6 +29,6 @@ __all__ = [
     "AnswerKey", "Assignment", "Board", "BoardEntry", "ConflictOfInterest", "Criterion", "EvaluationStatus",
     "Prediction", "Review",
     "AuditEntry", "Award", "AwardStatus", "Challenge", "ChallengeTag", "Evaluation", "IdempotencyRecord", "Membership",
-    "Organisation", "Participation", "Phase", "Prize", "Revision", "Role", "Status", "Submission",
-    "SubmissionStatus", "Token", "User",
+    "Organisation", "OrganisationInvitation", "OrganisationInvitationStatus", "Participation", "Phase", "Prize",
+    "Revision", "Role", "Status", "Submission", "SubmissionStatus", "Token", "User",
 ]

@@ -1,9 +1,10 @@
 """Organisations, members and the audit log."""
 from marshmallow import fields, validate
 
-from challenges.models import Moderation, Role
+from challenges.models import Moderation, OrganisationInvitationStatus, Role
 from challenges.schemas.accounts import LowerEmail
 from challenges.schemas.common import Schema, UserRef, name, text
+from challenges.schemas.teams import InvitationOut
 
 
 class OrganisationIn(Schema):
@@ -42,10 +43,44 @@ class MemberOut(Schema):
 
 
 class RoleIn(Schema):
-    """The role to give; to add someone who is not a member yet, their email too (an id alone adds no one)."""
+    """A member's new role (newcomers join by invitation)."""
 
     role = fields.Enum(Role, by_value=True, required=True)
-    email = LowerEmail(validate=validate.Length(max=254))  # must be the email of the account with this id
+
+
+class OrganisationInvitationIn(Schema):
+    """Whom to invite, by email (an account may not exist yet), and to which role."""
+
+    email = LowerEmail(required=True, validate=validate.Length(max=254))
+    role = fields.Enum(Role, by_value=True, required=True)
+
+
+class OrganisationInvitationOut(Schema):
+    """An invitation to an organisation; `expires_at` 14 days after it was made."""
+
+    id = fields.Integer(dump_only=True)
+    organisation_id = fields.Integer(dump_only=True)
+    email = fields.String(dump_only=True)
+    role = fields.Enum(Role, by_value=True, dump_only=True)
+    status = fields.Enum(OrganisationInvitationStatus, by_value=True, dump_only=True)
+    invited_by = fields.Integer(dump_only=True, allow_none=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    expires_at = fields.AwareDateTime(dump_only=True)
+    answered_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+
+class CreatedInvitationOut(OrganisationInvitationOut):
+    """A new invitation; `token` only on an instance that sends no email (no SMTP_URL), for the owner to pass on."""
+
+    token = fields.String(dump_only=True, allow_none=True)
+
+
+class MyInvitationOut(Schema):
+    """One of the caller's pending invitations: `kind` says which of the two others is set."""
+
+    kind = fields.String(dump_only=True, metadata={"enum": ["team", "organisation"]})
+    team_invitation = fields.Nested(InvitationOut, dump_only=True, allow_none=True)
+    organisation_invitation = fields.Nested(OrganisationInvitationOut, dump_only=True, allow_none=True)
 
 
 class AuditEntryOut(Schema):

@@ -5,14 +5,14 @@ from email.message import EmailMessage
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from challenges import clock, i18n, jobs
 from challenges.errors import Conflict, Unauthorized
 from challenges.extensions import db
 from challenges.models import (
-    AccountToken, IdempotencyRecord, Invitation, InvitationStatus, Membership, Notification, Role,
-    SignInAddress, User,
+    AccountToken, IdempotencyRecord, Invitation, InvitationStatus, Membership, Notification,
+    OrganisationInvitation, OrganisationInvitationStatus, Role, SignInAddress, User,
 )
 from challenges.services import account_links, accounts, audit, notifications, organisations, teams
 
@@ -66,13 +66,20 @@ def _leave_organisations(actor: User) -> None:
 
 def _remove_personal_rows(actor: User) -> None:
     """Delete what concerns the actor alone: notifications, links sent by email, sign-in addresses, stored
-    answers of retried requests, and pending invitations to teams."""
+    answers of retried requests, and pending invitations to teams and organisations; answered invitations to
+    organisations keep their record without the address."""
     for model in (Notification, AccountToken, SignInAddress, IdempotencyRecord):
         db.session.execute(delete(model).where(model.user_id == actor.id).execution_options(
             synchronize_session=False))
     db.session.execute(delete(Invitation).where(
         Invitation.user_id == actor.id, Invitation.status == InvitationStatus.PENDING).execution_options(
         synchronize_session=False))
+    addressed = OrganisationInvitation.email == actor.email
+    db.session.execute(delete(OrganisationInvitation).where(
+        addressed, OrganisationInvitation.status == OrganisationInvitationStatus.PENDING).execution_options(
+        synchronize_session=False))
+    db.session.execute(update(OrganisationInvitation).where(addressed).values(email=placeholder_email(actor.id))
+                       .execution_options(synchronize_session=False))
 
 
 def _lock_unerased(actor: User) -> None:

@@ -30,6 +30,7 @@ SUBJECTS = {
     "award.paid": _l("Your prize was paid"),
     "team.invited": _l("You are invited to a team"),
     "team.split_changed": _l("Your team's prize split changed"),
+    "organisation.invitation_accepted": _l("Someone joined your organisation"),
 }
 INSERT_NOTIFICATION = insert(Notification.__table__)  # built once: most changes notify someone
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from challenges import clock, pagination
-from challenges.errors import Conflict, NotFound, ValidationFailed
+from challenges.errors import Conflict, NotFound
 from challenges.extensions import db
 from challenges.models import (
     Challenge, Membership, Moderation, ObjectType, Organisation, Role, Status, Submission, SubmissionStatus, TeamMember,
@@ -113,21 +113,17 @@ def owner_count(organisation_id: int) -> int:
         Membership.organisation_id == organisation_id, Membership.role == Role.OWNER))
 
 
-def set_member(actor: User, organisation_id: int, user_id: int, role: Role, email: str | None = None) -> Membership:
-    """Add a member (named by id and email) or change their role; the last owner stays an owner, and no one
-    takes a role while competing in the organisation's challenges."""
+def set_member(actor: User, organisation_id: int, user_id: int, role: Role) -> Membership:
+    """Change a member's role; the last owner stays an owner, and no one takes a role while competing in the
+    organisation's challenges. Newcomers join by invitation only (409)."""
     organisation = get(organisation_id, lock=True)  # serialises role changes: never zero owners
     policy.require_owner(actor, organisation_id)
     membership = db.session.get(Membership, (organisation_id, user_id))
-    if membership is None:
-        _require_named(user_id, email)
-    if membership is None or membership.role != role:
+    if membership is None:  # the same answer whether an account has this id or not: ids tell nothing
+        raise Conflict(_("This person is not a member; invite them by email with POST "
+                         "/api/v1/organisations/%(id)s/invitations.", id=organisation_id))
+    if membership.role != role:
         require_not_competing(actor, user_id, organisation_id)
-    if membership is None:
-        membership = Membership(organisation_id=organisation_id, user_id=user_id, role=role, created_at=clock.now())
-        db.session.add(membership)
-        audit.record(actor, "member.added", organisation, organisation_id, user_id=user_id, role=role)
-    elif membership.role != role:
         if membership.role is Role.OWNER and owner_count(organisation_id) == 1:
             raise Conflict(_("The last owner cannot be demoted; make someone else owner first."))
         audit.record(actor, "member.role_changed", organisation, organisation_id,
@@ -135,19 +131,6 @@ def set_member(actor: User, organisation_id: int, user_id: int, role: Role, emai
         membership.role = role
     db.session.commit()
     return membership
-
-
-def _require_named(user_id: int, email: str | None) -> None:
-    """A newcomer is named by their id and their email: an id alone tells nothing, not even whether an account
-    has it, so no one can look people up by adding them; and they must have verified that email (409)."""
-    if email is None:
-        raise ValidationFailed("email", _("Give the email of the person to add: an id alone adds no one."))
-    user = db.session.get(User, user_id)
-    if user is None or user.email != email:  # the schema lower-cased it
-        raise NotFound(_("No account has this id and this email."))
-    if not user.email_verified:  # a role goes to a person who proved the address the owner named
-        raise Conflict(_("This person has not verified their email address yet; they can be made a member once "
-                         "they have."))
 
 
 def require_not_competing(actor: User | None, user_id: int, organisation_id: int | None = None) -> None:
