@@ -120,7 +120,7 @@ def _run_in(app: Flask, job: Callable, args: tuple) -> None:
             job(*args)
         except Exception:  # the response is gone: log it; the rows stay pending for the next sweep
             JOB_FAILURES.labels(path).inc()
-            log.exception("background job %s%s failed", job.__qualname__, args)
+            log.exception("background job %s failed", job.__qualname__)  # not its arguments: some are secrets
         finally:
             JOBS_RUN.labels(path).inc()
 
@@ -146,7 +146,8 @@ def work(burst: bool = False) -> None:
     for path, setting in PERIODIC.items():
         if current_app.config[setting] > 0:
             queue.enqueue(run, f"{__name__}.periodic", path, job_timeout=600)
-    SimpleWorker([queue], connection=connection).work(burst=burst, with_scheduler=True)
+    # No job's description in the log: it holds the job's arguments, and some (links' tokens, sealed) are secrets.
+    SimpleWorker([queue], connection=connection, log_job_description=False).work(burst=burst, with_scheduler=True)
 
 
 def periodic(path: str) -> None:

@@ -102,6 +102,22 @@ def test_user_exports_own_data_as_streamed_json(client, world):
     assert archive["memberships"] == []
 
 
+def test_user_exports_no_provisional_award_nor_private_score_before_results_are_final(app, client, world):
+    closed = make_challenge(world.organisation, phase="closed")
+    entry = make_submission(closed, world.alice)
+    make_award(closed, closed.prize_ids[0], entry, world.owner)
+    with app.app_context():
+        for submission_id in (entry.id, world.winner.id):
+            db.session.get(Submission, submission_id).private_score = 0.987
+        db.session.commit()
+    response = client.get(f"{API}/me/export", headers=auth_headers(world.alice))
+    assert response.status_code == 200
+    archive = json.loads(response.get_data(as_text=True))
+    scores = {item["id"]: item["private_score"] for item in archive["submissions"]}
+    assert (scores[entry.id], scores[world.winner.id]) == (None, 0.987)
+    assert [award["id"] for award in archive["awards"]] == [world.award.id]
+
+
 def test_user_exports_nothing_of_others(client, world):
     text = client.get(f"{API}/me/export", headers=auth_headers(world.bob)).get_data(as_text=True)
     archive = json.loads(text)

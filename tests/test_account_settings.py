@@ -20,6 +20,7 @@ from tests.factories import (
 from tests.test_notifications import smtp  # noqa: F401  (a fixture)
 from tests.test_rate_limits import limited  # noqa: F401  (a fixture)
 from tests.threads import race
+from tests.workers import queued_app
 
 API = "/api/v1"
 NEW_PASSWORD = "a brand new passphrase"
@@ -487,3 +488,18 @@ def test_operator_upgrades_and_existing_accounts_count_as_verified(tmp_path):
         db.session.remove()
         db.engine.dispose()
     assert verified_at == created_at and verified_at is not None
+
+
+def test_reset_link_waits_in_the_job_queue_sealed_and_arrives_when_the_worker_runs(app, smtp):  # noqa: F811
+    user = make_user()
+    smtp.start()
+    with queued_app(app, SMTP_URL=app.config["SMTP_URL"]) as queued:
+        response = queued.app.test_client().post("/api/v1/password-resets", json={"email": user.email})
+        assert response.status_code == 202
+        [job] = queued.queue.get_jobs()
+        with queued.app.app_context():
+            jobs.work(burst=True)
+    [(recipients, message)] = smtp.inbox.messages()
+    raw = mailed_token(message)
+    assert recipients == [user.email]
+    assert raw not in repr(job.args)  # what Redis keeps, and what a failed job's log line would show

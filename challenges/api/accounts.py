@@ -51,6 +51,7 @@ def me():
 
 
 @bp.patch("/me")
+@limits.sign_in  # a new email is checked against the password: no faster guessing here than at sign-in
 @login_required
 @bp.arguments(MeIn)
 @bp.response(200, MeOut)

@@ -9,8 +9,8 @@ from sqlalchemy import or_, select
 from challenges import clock
 from challenges.extensions import db
 from challenges.models import (
-    Attachment, Award, Flag, Invitation, Membership, Notification, Participation, Prize, Question, Revision,
-    Submission, Team, TeamMember, User,
+    Attachment, Award, Challenge, Flag, Invitation, Membership, Notification, Participation, Prize, Question,
+    Revision, Status, Submission, Team, TeamMember, User,
 )
 
 FORMAT = "challenges.account-export/1"
@@ -88,15 +88,18 @@ def _participations(user_id: int) -> Iterator[dict]:
 
 def _submissions(user_id: int) -> Iterator[dict]:
     """The actor's submissions, each with its revisions and the metadata of its attachments (not their bytes)."""
-    query = select(Submission).where(Submission.participant_id == user_id).order_by(Submission.id)
-    for batch in _rows(query).partitions():
+    final = select(Challenge.id).where(Challenge.status == Status.FINALISED)
+    query = select(Submission, Submission.challenge_id.in_(final)).where(Submission.participant_id == user_id) \
+        .order_by(Submission.id)
+    for rows in db.session.execute(query.execution_options(yield_per=BATCH)).partitions():
+        batch = [submission for submission, _final in rows]
         ids = [s.id for s in batch]
         revisions = _grouped(select(Revision).where(Revision.submission_id.in_(ids))
                              .order_by(Revision.submission_id, Revision.number), _revision)
         attachments = _grouped(select(Attachment).where(Attachment.submission_id.in_(ids))
                                .order_by(Attachment.id), _attachment)
-        for s in batch:
-            yield _submission(s) | {"revisions": revisions[s.id], "attachments": attachments[s.id]}
+        for s, finalised in rows:
+            yield _submission(s, finalised) | {"revisions": revisions[s.id], "attachments": attachments[s.id]}
 
 
 def _grouped(query, shape) -> defaultdict[int, list[dict]]:
@@ -106,12 +109,14 @@ def _grouped(query, shape) -> defaultdict[int, list[dict]]:
     return grouped
 
 
-def _submission(s: Submission) -> dict:
+def _submission(s: Submission, finalised: bool) -> dict:
+    """A submission as its author may read it: the private score only once the results are final."""
     return {"id": s.id, "challenge_id": s.challenge_id, "team_id": s.team_id, "title": s.title,
             "summary": s.summary, "body": s.body, "links": s.links, "status": s.status,
             "disqualification_reason": s.disqualification_reason, "submitted_at": s.submitted_at,
             "updated_at": s.updated_at, "content_sha256": s.content_sha256, "revision": s.revision,
-            "public_score": s.public_score, "private_score": s.private_score, "selected": s.selected}
+            "public_score": s.public_score, "private_score": s.private_score if finalised else None,
+            "selected": s.selected}
 
 
 def _revision(r: Revision) -> dict:
@@ -155,11 +160,14 @@ def _notifications(user_id: int) -> Iterator[dict]:
 
 
 def _awards(user_id: int) -> Iterator[dict]:
-    """Prizes won by the actor's submissions, or by their teams'."""
+    """Prizes won by the actor's submissions, or by their teams', once the results are final (as GET /me/awards:
+    before, an award is provisional and the organisation's alone)."""
     teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
     query = select(Award, Prize).join(Prize, Prize.id == Award.prize_id) \
         .join(Submission, Submission.id == Award.submission_id) \
-        .where(or_(Submission.participant_id == user_id, Submission.team_id.in_(teams))).order_by(Award.id)
+        .join(Challenge, Challenge.id == Award.challenge_id) \
+        .where(or_(Submission.participant_id == user_id, Submission.team_id.in_(teams)),
+               Challenge.status == Status.FINALISED).order_by(Award.id)
     for award, prize in db.session.execute(query.execution_options(yield_per=BATCH)):
         reward = None if prize.amount is None else {"amount": prize.amount, "currency": prize.currency}
         yield {"id": award.id, "challenge_id": award.challenge_id, "submission_id": award.submission_id,

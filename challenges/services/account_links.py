@@ -16,6 +16,7 @@ from challenges.errors import NotFound
 from challenges.extensions import db
 from challenges.models import AccountToken, AccountTokenPurpose, User
 from challenges.services import outbox
+from challenges.services.secrets import seal, unseal
 
 RESET, VERIFY = AccountTokenPurpose.RESET, AccountTokenPurpose.VERIFY
 LIFETIME = {RESET: timedelta(minutes=30), VERIFY: timedelta(hours=48)}
@@ -71,17 +72,20 @@ def redeem(raw: str, purpose: AccountTokenPurpose) -> AccountToken:
         .with_for_update().execution_options(populate_existing=True))
     if token is None or token.used_at is not None or token.expires_at <= now:
         raise NotFound(_("This link is unknown, used or expired: ask for a new one."))
+    # The account too, read afresh: a change of its address or password that commits meanwhile is seen, not undone.
+    db.session.get(User, token.user_id, with_for_update={"key_share": True}, populate_existing=True)
     token.used_at = now
     return token
 
 
 def send(link: Link | None) -> None:
-    """Email a committed link after the response (or on the worker); nothing is sent without SMTP_URL."""
+    """Email a committed link after the response (or on the worker); nothing is sent without SMTP_URL. The token
+    travels sealed: a queued job's arguments sit in Redis, and a failed job's are logged."""
     if link is not None and mailing():
-        jobs.enqueue(email_link, *link)
+        jobs.enqueue(email_link, link.token_id, seal(link.raw), link.locale)
 
 
-def email_link(token_id: int, raw: str, locale: str, attempt: int = 1) -> None:
+def email_link(token_id: int, sealed: str, locale: str, attempt: int = 1) -> None:
     """Email a link while it still works; a failed attempt is retried like a notification's email."""
     from challenges.services import notifications
 
@@ -89,7 +93,7 @@ def email_link(token_id: int, raw: str, locale: str, attempt: int = 1) -> None:
     token = db.session.get(AccountToken, token_id)
     if token is None or token.used_at is not None or token.expires_at <= now:
         return
-    message = compose(token, raw, locale)
+    message = compose(token, unseal(sealed), locale)
     db.session.commit()  # no transaction stays open while the mail server answers
     error = notifications.deliver(message)
     if error is None:
@@ -98,7 +102,7 @@ def email_link(token_id: int, raw: str, locale: str, attempt: int = 1) -> None:
     if retry is None or retry >= token.expires_at:
         log.warning("giving up on the email of link %s: %s", token_id, error)
         return
-    jobs.enqueue_in((retry - now).total_seconds(), email_link, token_id, raw, locale, attempt + 1)
+    jobs.enqueue_in((retry - now).total_seconds(), email_link, token_id, sealed, locale, attempt + 1)
 
 
 def compose(token: AccountToken, raw: str, locale: str) -> EmailMessage:

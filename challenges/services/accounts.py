@@ -132,11 +132,20 @@ def change_password(actor: User, raw_token: str, *, current_password: str, new_p
     """Change the actor's password; every token but the one of this request is revoked."""
     require_password(actor, current_password)
     actor.password_hash = hash_password(new_password)
+    _forget_pending_email(actor)
+    account_links.expire(actor, RESET)
     db.session.execute(update(Token).where(
         Token.user_id == actor.id, Token.revoked_at.is_(None), Token.token_hash != _digest(raw_token))
         .values(revoked_at=clock.now()).execution_options(synchronize_session=False))
     audit.record(actor, "user.password_changed", actor, None)
     db.session.commit()
+
+
+def _forget_pending_email(user: User) -> None:
+    """Drop a pending change of address and its links (not committed): whoever holds the new password decides
+    anew, so that a change asked for with a stolen password dies with it."""
+    user.pending_email = None
+    account_links.expire(user, VERIFY)
 
 
 def request_password_reset(email: str) -> None:
@@ -158,6 +167,7 @@ def reset_password(raw: str, new_password: str) -> None:
         raise NotFound(_("This link is unknown, used or expired: ask for a new one."))
     user.password_hash = hash_password(new_password)
     user.email_verified_at = user.email_verified_at or token.used_at  # the link reached the address
+    _forget_pending_email(user)
     revoke_all_tokens(user)
     audit.record(None, "user.password_reset", user, None)
     db.session.commit()

@@ -133,9 +133,11 @@ def mark_paid(actor: User, award_id: int, reference: str) -> Award:
 
 
 def _require_verified(user_ids: list[int]) -> None:
-    """409 while a winner has not verified their email address: a payout goes to a person who can be reached."""
+    """409 while a winner has not verified their email address, or has erased their account: a payout goes to a
+    person who can be reached."""
     unverified = db.session.scalars(select(User.display_name).where(
-        User.id.in_(user_ids), User.email_verified_at.is_(None)).order_by(User.id)).all()
+        User.id.in_(user_ids), User.email_verified_at.is_(None) | User.erased_at.is_not(None))
+        .order_by(User.id)).all()
     if unverified:
         raise Conflict(_("No payout before the winner has verified their email address (not yet verified: "
                          "%(names)s).", names=", ".join(unverified)))

@@ -15,6 +15,7 @@ from challenges.models import (
     OrganisationInvitation, OrganisationInvitationStatus, Role, SignInAddress, User,
 )
 from challenges.services import account_links, accounts, audit, notifications, organisations, teams
+from challenges.services.secrets import seal, unseal
 
 ERASED_NAME = "Deleted user"
 log = logging.getLogger(__name__)
@@ -31,7 +32,9 @@ def erase(actor: User, current_password: str) -> None:
     an organisation. What is removed and what is kept, and why, is written in docs/privacy.md."""
     accounts.require_password(actor, current_password)
     # Told to a verified address only: an unverified one may not be the holder's.
-    notice = (actor.email, actor.display_name, actor.locale or i18n.current()) if actor.email_verified else None
+    # The address and the name travel sealed: a queued job's arguments sit in Redis, and a failed job's are logged.
+    notice = (seal(actor.email), seal(actor.display_name), actor.locale or i18n.current()) \
+        if actor.email_verified else None
     # Locks in the service's order (docs/architecture.md): organisations, teams, the account's link rows, then the
     # account's own row, which a second erasure of the same account is refused on.
     _leave_organisations(actor)
@@ -100,10 +103,10 @@ def _anonymise(actor: User) -> None:
     actor.erased_at = clock.now()
 
 
-def email_notice(email: str, name: str, locale: str) -> None:
+def email_notice(sealed_email: str, sealed_name: str, locale: str) -> None:
     """Tell the former holder that their account is erased; one attempt, as the address is kept nowhere to retry
     from."""
-    error = notifications.deliver(compose_notice(email, name, locale))
+    error = notifications.deliver(compose_notice(unseal(sealed_email), unseal(sealed_name), locale))
     if error is not None:
         log.warning("the notice of an account erasure was not sent: %s", error)
 

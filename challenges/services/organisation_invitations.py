@@ -21,6 +21,7 @@ from challenges.models import (
     OrganisationInvitationStatus, Role, User,
 )
 from challenges.services import account_links, audit, notifications, organisations, outbox, policy
+from challenges.services.secrets import seal, unseal
 
 PENDING = OrganisationInvitationStatus.PENDING
 LIFETIME = timedelta(days=14)  # long enough for a colleague back from a fortnight away
@@ -47,7 +48,7 @@ def invite(actor: User, organisation_id: int, *, email: str, role: Role) -> Orga
     pass on (else `token` is None)."""
     invitation, raw = issue(actor, organisation_id, email=email, role=role)
     if account_links.mailing():
-        jobs.enqueue(email_invitation, invitation.id, raw, _locale_for(email))
+        jobs.enqueue(email_invitation, invitation.id, seal(raw), _locale_for(email))  # sealed, as account_links
     invitation.token = None if account_links.mailing() else raw
     return invitation
 
@@ -212,13 +213,13 @@ def _loaded(rows) -> list[MyInvitation]:
             else MyInvitation("organisation", organisation_invitation=others[row.id]) for row in rows]
 
 
-def email_invitation(invitation_id: int, raw: str, locale: str, attempt: int = 1) -> None:
+def email_invitation(invitation_id: int, sealed: str, locale: str, attempt: int = 1) -> None:
     """Email an invitation's link while it is live; a failed attempt is retried like a notification's email."""
     now = clock.now()
     invitation = db.session.get(OrganisationInvitation, invitation_id)
     if invitation is None or invitation.status is not PENDING or invitation.expires_at <= now:
         return
-    message = compose(invitation, raw, locale)
+    message = compose(invitation, unseal(sealed), locale)
     db.session.commit()  # no transaction stays open while the mail server answers
     error = notifications.deliver(message)
     if error is None:
@@ -227,7 +228,7 @@ def email_invitation(invitation_id: int, raw: str, locale: str, attempt: int = 1
     if retry is None or retry >= invitation.expires_at:
         log.warning("giving up on the email of organisation invitation %s: %s", invitation_id, error)
         return
-    jobs.enqueue_in((retry - now).total_seconds(), email_invitation, invitation_id, raw, locale, attempt + 1)
+    jobs.enqueue_in((retry - now).total_seconds(), email_invitation, invitation_id, sealed, locale, attempt + 1)
 
 
 def _shown_name(organisation: Organisation) -> str:

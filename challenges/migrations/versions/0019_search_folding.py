@@ -60,7 +60,9 @@ def _words_kept_by_trigger():
         op.execute(f"CREATE TEXT SEARCH CONFIGURATION {name} (COPY = {source})")
         op.execute(f"ALTER TEXT SEARCH CONFIGURATION {name} ALTER MAPPING FOR hword, hword_part, word "
                    f"WITH unaccent, {stemmer}")
-    op.execute(f"""CREATE FUNCTION challenge_search_words() RETURNS trigger LANGUAGE plpgsql AS $$
+    # search_path as the migration found it: the configurations' names resolve alike whoever writes a challenge.
+    op.execute(f"""CREATE FUNCTION challenge_search_words() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
   NEW.search_words := {WORDS};
   RETURN NEW;
