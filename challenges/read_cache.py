@@ -15,9 +15,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from challenges import clock, redis_circuit
-from challenges.models import Challenge, ChallengeTag, Prize
+from challenges.models import Challenge, ChallengeTag, Participation, Prize
 
-WATCHED = (Challenge, Prize, ChallengeTag)
+WATCHED = (Challenge, Prize, ChallengeTag, Participation)  # registrations move the challenge's counts
 WATCHED_TABLES = frozenset(model.__table__ for model in WATCHED)
 CHANGED = "read_cache_changed"  # session.info flag: this transaction wrote something the cache shows
 log = logging.getLogger(__name__)

@@ -144,8 +144,8 @@ class Config:
 
 
 class ProductionConfig(Config):
-    """Production: refuses to start without a database of its own or a real SECRET_KEY, and carries no demo
-    accounts."""
+    """Production: refuses to start without a database of its own, a real SECRET_KEY, or, when it sends email, the
+    public address its links lead to; and carries no demo accounts."""
 
     DEMO_DATA_ALLOWED = False
     LOG_FORMAT = PRODUCTION_ENVIRONMENT["LOG_FORMAT"]
@@ -163,6 +163,9 @@ class ProductionConfig(Config):
         elif len(cls.SECRET_KEY) < 32:  # the key itself is never printed
             problems.append("SECRET_KEY: expected a random string of at least 32 characters in production, got "
                             f"{len(cls.SECRET_KEY)} characters")
+        if cls.SMTP_URL and cls.PUBLIC_URL == BY_NAME["PUBLIC_URL"].default:  # links in emails would lead nowhere
+            problems.append("PUBLIC_URL: required in production when SMTP_URL is set: the address where people open "
+                            "the links sent by email, such as https://challenges.example.org")
         if problems:
             raise ConfigError(problems)
 

@@ -60,7 +60,8 @@ SETTINGS = (
             "lifetime of a bearer token (the default: 7 days)"),
     Setting("PUBLIC_URL", "core", Url(("http", "https"), hosted=("http", "https")), "http://localhost:8000",
             meaning=("the address people open the links of emails at (the front end): "
-                     "`<PUBLIC_URL>/reset-password#token=...` and `<PUBLIC_URL>/verify-email#token=...`")),
+                     "`<PUBLIC_URL>/reset-password#token=...` and `<PUBLIC_URL>/verify-email#token=...`; production "
+                     "with `SMTP_URL` refuses to start without it")),
     Setting("SEED_DEMO", "core", Switch(), "1", production="0", meaning=(
         "`make run` loads demo data unless `0`; in production `seed-demo` refuses (read by the Makefile)")),
 

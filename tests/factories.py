@@ -11,8 +11,8 @@ from challenges import clock
 from challenges.extensions import db
 from challenges.models import (
     Award, Challenge, ChallengeTag, Evaluation, Membership, Organisation, OrganisationInvitation,
-    OrganisationInvitationStatus, Participation, Prize, Revision, Role, Status, Submission, SubmissionStatus, Token,
-    User,
+    OrganisationInvitationStatus, Participation, Prize, RegistrationStatus, Revision, Role, Status, Submission,
+    SubmissionStatus, Token, User,
 )
 from challenges.services import search_text
 from challenges.services.passwords import hash_password
@@ -149,6 +149,14 @@ def make_submission(challenge, participant, status: str = "submitted", **overrid
         if status != "withdrawn":
             session.get(Challenge, challenge.id).submission_count += 1
         return SimpleNamespace(id=submission.id, challenge_id=challenge.id, sha256=digest)
+
+
+def make_registration(challenge, user, status: str = "approved", answers: dict | None = None) -> None:
+    """A registration of `user` for the challenge, made before its deadline."""
+    with _session() as session:
+        session.add(Participation(challenge_id=challenge.id, user_id=user.id, terms_version=1, answers=answers or {},
+                                  accepted_at=min(clock.now(), challenge.closes_at - timedelta(hours=1)),
+                                  status=RegistrationStatus(status)))
 
 
 def make_award(challenge, prize_id: int, submission, by, status: str = "awarded") -> SimpleNamespace:

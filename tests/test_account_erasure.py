@@ -91,7 +91,7 @@ def test_user_exports_own_data_as_streamed_json(client, world):
     assert [r["number"] for r in entry["revisions"]] == [1] and entry["revisions"][0]["content_sha256"]
     assert [(a["filename"], a["size"], a["sha256"]) for a in entry["attachments"]] == [("notes.txt", 5, "a" * 64)]
     assert sorted(p["challenge_id"] for p in archive["participations"]) == sorted([world.running.id, world.done.id])
-    assert all(p["terms_version"] == 1 for p in archive["participations"])
+    assert all((p["terms_version"], p["registration"]) == (1, "approved") for p in archive["participations"])
     assert [(t["team_id"], t["captain"]) for t in archive["teams"]] == [(world.team_id, True)]
     assert [(i["direction"], i["status"]) for i in archive["team_invitations"]] == [("sent", "pending")]
     assert [q["body"] for q in archive["questions"]] == ["May I use R?"]

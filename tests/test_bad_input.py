@@ -8,7 +8,7 @@ import pytest
 from challenges.extensions import db
 from tests.factories import (
     PASSWORD, add_member, auth_headers, make_award, make_challenge, make_org_invitation, make_organisation,
-    make_submission, make_user,
+    make_registration, make_submission, make_user,
 )
 
 MIB = 1024 * 1024
@@ -44,6 +44,10 @@ ENDPOINTS = {  # name: (caller, phase, method, path, valid body or None for a ca
     "revise": ("participant", "open", "PATCH", "/submissions/{submission}", lambda w: {"title": "Better"}),
     "withdraw": ("participant", "open", "POST", "/submissions/{submission}/withdraw", None),
     "disqualify": ("owner", "open", "POST", "/submissions/{submission}/disqualify", lambda w: {"reason": "Spam"}),
+    "register_for_challenge": ("newcomer", "open", "POST", "/challenges/{challenge}/registration",
+                               lambda w: {"accept_terms": True, "answers": {}}),
+    "refuse_registration": ("owner", "open", "POST", "/challenges/{challenge}/registrations/{newcomer}/refuse",
+                            lambda w: {"reason": "Not eligible"}),
     "award": ("owner", "closed", "POST", "/challenges/{challenge}/awards",
               lambda w: {"prize_id": w.prize, "submission_id": w.submission}),
     "payout": ("owner", "finalised", "POST", "/awards/{award}/payout", lambda w: {"reference": "PAY-1"}),
@@ -70,10 +74,12 @@ def arrange(endpoint: str) -> SimpleNamespace:
     if phase != "draft":
         w.submission = make_submission(challenge, participant).id
         w.other_submission = make_submission(other, participant).id
+    if endpoint == "refuse_registration":
+        make_registration(challenge, newcomer, "pending")
     if phase == "finalised":
         w.award = make_award(challenge, w.prize, SimpleNamespace(id=w.submission), owner).id
-    w.headers = auth_headers({"owner": owner, "participant": participant, "newcomer": newcomer}[caller]) \
-        if caller else {}
+    callers = {"owner": owner, "participant": participant, "newcomer": newcomer}
+    w.headers = auth_headers(callers[caller]) if caller else {}
     w.path = "/api/v1" + path.format(**vars(w))
     w.template, w.body = "/api/v1" + path, body and body(w)
     return w
@@ -231,6 +237,17 @@ INVALID = [  # (endpoint, field, value; MISSING drops the field; a callable gets
     ("revise", "title", ""), ("revise", "title", None), ("revise", "title", "x" * 201),
     ("revise", "summary", "x" * 1001),
     ("revise", "body", "x" * 200_001), ("revise", "links", ["javascript:alert(1)"]), ("revise", "accept_terms", True),
+    ("register_for_challenge", "accept_terms", MISSING), ("register_for_challenge", "accept_terms", False),
+    ("register_for_challenge", "accept_terms", "yes"), ("register_for_challenge", "answers", []),
+    ("register_for_challenge", "answers", {"q": 5}), ("register_for_challenge", "answers", {"q": "x" * 2001}),
+    ("register_for_challenge", "answers", {"x" * 41: "a"}), ("register_for_challenge", "answers", {"q": "a"}),
+    ("refuse_registration", "reason", "x" * 2001), ("refuse_registration", "reason", 5),
+    ("create_challenge", "registration", "invite"), ("create_challenge", "registration_closes_at", "2099-01-01"),
+    ("create_challenge", "registration_form", [{"id": "q", "label": "Q", "type": "choice"}]),
+    ("create_challenge", "registration_form", [{"id": "q", "label": "Q", "type": "country", "choices": ["FR"]}]),
+    ("create_challenge", "registration_form", [{"id": "Q!", "label": "Q", "type": "text"}]),
+    ("create_challenge", "registration_form", [{"id": "q", "label": "Q", "type": "text"}] * 2),
+    ("create_challenge", "registration_form", {"id": "q"}),
     ("award", "prize_id", MISSING), ("award", "submission_id", MISSING), ("award", "prize_id", lambda w: str(w.prize)),
     ("award", "prize_id", lambda w: float(w.prize)), ("award", "prize_id", True), ("award", "prize_id", 0),
     ("award", "prize_id", -1), ("award", "prize_id", 2**31), ("award", "submission_id", 2**63),
@@ -306,6 +323,7 @@ LISTS = {
     "submissions": ("/challenges/{challenge}/submissions", "id"),
     "awards": ("/challenges/{challenge}/awards", "id"),
     "results": ("/challenges/{challenge}/results", "rank"),
+    "registrations": ("/challenges/{challenge}/registrations", "user_id"),
 }
 
 

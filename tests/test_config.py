@@ -144,6 +144,14 @@ def test_production_with_short_secret_key_is_refused_without_printing_it():
                                   "got 12 characters")
 
 
+def test_production_sending_email_without_public_url_is_refused():
+    with pytest.raises(ConfigError) as refused:
+        _production(SMTP_URL="smtp://127.0.0.1:2525").check()
+    assert refused.value.problems == ["PUBLIC_URL: required in production when SMTP_URL is set: the address where "
+                                      "people open the links sent by email, such as https://challenges.example.org"]
+    assert _production(SMTP_URL="smtp://127.0.0.1:2525", PUBLIC_URL="https://challenges.example.org").check() is None
+
+
 def test_production_with_database_and_strong_key_passes():
     assert _production().check() is None
 

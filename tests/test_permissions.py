@@ -148,6 +148,20 @@ ENDPOINTS = {
     "disqualify": ("POST", "/submissions/{submission}/disqualify", "open", {"reason": "Spam"},
                    expect(403, anonymous=401, participant=404, other_owner=404, manager=200, owner=200, admin=200)),
 
+    "register_for_challenge": ("POST", "/challenges/{challenge}/registration", "open", {"accept_terms": True},
+                               expect(403, anonymous=401, participant=201, other_owner=201, author=409)),
+    "register_for_draft": ("POST", "/challenges/{challenge}/registration", "draft", {"accept_terms": True},
+                           expect(404, anonymous=401, judge=403, manager=403, owner=403, admin=403)),
+    "get_registration": ("GET", "/challenges/{challenge}/registration", "open", None,
+                         expect(404, anonymous=401, author=200)),
+    "unregister": ("DELETE", "/challenges/{challenge}/registration", "open", None,
+                   expect(404, anonymous=401, author=409)),  # the author has an active submission
+    "list_registrations": ("GET", "/challenges/{challenge}/registrations", "open", None, managers(200)),
+    "approve_registration": ("POST", "/challenges/{challenge}/registrations/{newcomer}/approve", "open", None,
+                             managers(404)),  # allowed callers learn that the newcomer has not registered
+    "refuse_registration": ("POST", "/challenges/{challenge}/registrations/{newcomer}/refuse", "open",
+                            {"reason": "Not eligible"}, managers(404)),
+
     "create_award": ("POST", "/challenges/{challenge}/awards", "closed", new_award, managers(201)),
     "list_awards_closed": ("GET", "/challenges/{challenge}/awards", "closed", None,
                            expect(404, judge=200, manager=200, owner=200, admin=200)),

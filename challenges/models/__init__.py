@@ -7,7 +7,7 @@ from challenges.models.idempotency import IdempotencyRecord
 from challenges.models.communication import Announcement, AnnouncementKind, Question
 from challenges.models.events import EVENT_TYPES, Delivery, DeliveryStatus, Event, Webhook
 from challenges.models.notifications import EmailStatus, Notification
-from challenges.models.challenges import Challenge, ChallengeTag, Evaluation, Phase, Prize, Status
+from challenges.models.challenges import Challenge, ChallengeTag, Evaluation, Phase, Prize, RegistrationMode, Status
 from challenges.models.judging import Assignment, ConflictOfInterest, Criterion, Review
 from challenges.models.scoring import AnswerKey, Board, BoardEntry, EvaluationStatus, Prediction
 from challenges.models.teams import Invitation, InvitationStatus, Team, TeamMember
@@ -16,7 +16,7 @@ from challenges.models.organisations import (
     Membership, Organisation, OrganisationInvitation, OrganisationInvitationStatus, Role,
 )
 from challenges.models.submissions import (
-    Participation, Revision, Submission, SubmissionStatus,
+    Participation, RegistrationStatus, Revision, Submission, SubmissionStatus,
 )
 
 __all__ = [
@@ -30,5 +30,6 @@ __all__ = [
     "Prediction", "Review",
     "AuditEntry", "Award", "AwardStatus", "Challenge", "ChallengeTag", "Evaluation", "IdempotencyRecord", "Membership",
     "Organisation", "OrganisationInvitation", "OrganisationInvitationStatus", "Participation", "Phase", "Prize",
-    "Revision", "Role", "Status", "Submission", "SubmissionStatus", "Token", "User",
+    "RegistrationMode", "RegistrationStatus", "Revision", "Role", "Status", "Submission", "SubmissionStatus", "Token",
+    "User",
 ]

@@ -39,6 +39,14 @@ class Evaluation(StrEnum):
     SCORED = "scored"
 
 
+class RegistrationMode(StrEnum):
+    """How people register: freely (submitting registers too), subject to approval, or not any more."""
+
+    OPEN = "open"
+    APPROVAL = "approval"
+    CLOSED = "closed"
+
+
 AHEAD = "status = 'published' AND deadline_ahead"  # the rows of the ix_challenge_ahead_* indexes
 UNOPENED = "status = 'published' AND opening_ahead"  # the rows of the ix_challenge_unopened_* indexes
 LIVE_ORDERS = {"created": ("created_at", "id"), "prize_total": ("prize_total", "id"), "closes": ("closes_at", "id")}
@@ -97,6 +105,14 @@ class Challenge(db.Model):
     moderation: Mapped[Moderation] = mapped_column(enum_type(Moderation), default=Moderation.VISIBLE,
                                                    server_default="visible")
     publish_winning_submissions: Mapped[bool] = mapped_column(default=True)
+    registration: Mapped[RegistrationMode] = mapped_column(enum_type(RegistrationMode), default=RegistrationMode.OPEN,
+                                                           server_default="open")
+    registration_closes_at: Mapped[datetime | None]
+    registration_form: Mapped[list] = mapped_column(JSON, default=list)  # [{id, label, type, required, choices?}]
+    # Kept by the database itself (triggers on participation, migration 0021), so that no code path, the submit
+    # path's upsert included, has to remember them.
+    registration_count: Mapped[int] = mapped_column(default=0, server_default="0")  # approved
+    pending_registration_count: Mapped[int] = mapped_column(default=0, server_default="0")
     submission_count: Mapped[int] = mapped_column(default=0)
     # Derived, kept for indexed sorting and searching.
     prize_total: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -138,6 +154,12 @@ class Challenge(db.Model):
     def was_public(self) -> bool:
         """Whether the challenge was ever published (a cancelled draft never was)."""
         return self.published_at is not None
+
+    def registering_at(self, at: datetime) -> bool:
+        """Whether new registrations are taken at `at`: published, not yet closed, before any registration deadline."""
+        if self.registration is RegistrationMode.CLOSED or self.phase_at(at) not in (Phase.UPCOMING, Phase.OPEN):
+            return False
+        return self.registration_closes_at is None or at < self.registration_closes_at
 
     def limit_reached(self, active_submissions: int) -> bool:
         """Whether a participant with this many active submissions may submit no more."""

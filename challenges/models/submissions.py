@@ -24,16 +24,36 @@ class SubmissionStatus(StrEnum):
     DISQUALIFIED = "disqualified"
 
 
-class Participation(db.Model):
-    """A participant's acceptance of a challenge's terms; its row is locked while submitting."""
+class RegistrationStatus(StrEnum):
+    """Where a registration stands: approval challenges keep new ones pending until the organisation decides."""
 
-    __table_args__ = (UniqueConstraint("challenge_id", "user_id"),)
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class Participation(db.Model):
+    """A participant's registration: acceptance of a challenge's terms, answers to its form, and the organisation's
+    decision; its row is locked while submitting. Triggers (migration 0021) keep the challenge's registration counts."""
+
+    __table_args__ = (
+        UniqueConstraint("challenge_id", "user_id"),
+        Index("ix_participation_status", "challenge_id", "status", "user_id"),  # the registrations list by status
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenge.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     terms_version: Mapped[int]
     accepted_at: Mapped[datetime]
+    # Rows made by submitting (open challenges) take the defaults: approved, no answers.
+    status: Mapped[RegistrationStatus] = mapped_column(
+        enum_type(RegistrationStatus), default=RegistrationStatus.APPROVED, server_default="approved")
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    decided_at: Mapped[datetime | None]
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped["User"] = relationship()  # noqa: F821
 
 
 class Submission(db.Model):

@@ -4,8 +4,9 @@ from flask_babel import lazy_gettext as _l
 from iso4217 import Currency
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from challenges.models import Evaluation, Moderation, Phase, Status
+from challenges.models import Evaluation, Moderation, Phase, RegistrationMode, Status
 from challenges.schemas.common import MAX_INT, Schema, flag, ident, name, number, text, when
+from challenges.schemas.registrations import registration_form
 
 CURRENCIES = sorted(c.code for c in Currency if c.code not in ("XXX", "XTS"))
 METRICS = ["accuracy", "f1_macro", "mae", "rmse", "log_loss", "roc_auc"]
@@ -76,6 +77,9 @@ class ChallengeIn(Schema):
     judging = fields.Nested(JudgingSettings, allow_none=True)
     scoring = fields.Nested(ScoringSettings, allow_none=True)
     prizes = fields.List(fields.Nested(PrizeSchema), validate=validate.Length(max=50))
+    registration = fields.Enum(RegistrationMode, by_value=True)
+    registration_closes_at = when(allow_none=True)
+    registration_form = registration_form()
 
     @validates_schema
     def _check(self, data, **kwargs):
@@ -149,6 +153,11 @@ class ChallengeOut(Schema):
     scoring = fields.Dict(allow_none=True)
     prizes = fields.List(fields.Nested(PrizeOut))
     submission_count = fields.Integer()
+    registration = fields.Enum(RegistrationMode, by_value=True)
+    registration_closes_at = fields.AwareDateTime(allow_none=True)
+    registration_form = fields.List(fields.Dict())
+    registration_count = fields.Integer(metadata={"description": "Approved registrations, by submitting included."})
+    pending_registration_count = fields.Integer(metadata={"description": "Registrations awaiting approval."})
     moderation = fields.Enum(Moderation, by_value=True)
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()

@@ -83,7 +83,9 @@ def _memberships(user_id: int) -> Iterator[dict]:
 def _participations(user_id: int) -> Iterator[dict]:
     query = select(Participation).where(Participation.user_id == user_id).order_by(Participation.id)
     for p in _rows(query):
-        yield {"challenge_id": p.challenge_id, "terms_version": p.terms_version, "accepted_at": p.accepted_at}
+        yield {"challenge_id": p.challenge_id, "terms_version": p.terms_version, "accepted_at": p.accepted_at,
+               "registration": p.status, "answers": p.answers, "decided_at": p.decided_at,
+               "refusal_reason": p.refusal_reason}
 
 
 def _submissions(user_id: int) -> Iterator[dict]:

@@ -1,8 +1,10 @@
 """What may change once a challenge is published: promises to participants only ever improve."""
 from flask_babel import gettext as _
+from sqlalchemy import exists, select
 
 from challenges.errors import Conflict
-from challenges.models import Challenge, Phase
+from challenges.extensions import db
+from challenges.models import Challenge, Participation, Phase, RegistrationMode
 
 AMENDABLE = {"title", "summary", "description", "rules", "tags"}
 FROZEN = {"evaluation", "opens_at", "ip_terms", "publish_winning_submissions", "judging", "scoring"}
@@ -62,7 +64,26 @@ def _check_prizes(challenge: Challenge, items: list, _phase: Phase) -> None:
             raise Conflict(_("A published prize may be raised, never lowered."))
 
 
+def _check_registration(challenge: Challenge, mode: RegistrationMode, _phase: Phase) -> None:
+    """Registration may open and close; approval is promised (or not) at publication and stays so."""
+    if RegistrationMode.APPROVAL in (mode, challenge.registration):
+        raise Conflict(_("Approval of registrations cannot be turned on or off once published."))
+
+
+def _check_registration_deadline(_challenge: Challenge, _deadline, _phase: Phase) -> None:
+    """The registration deadline may move either way: it decides only who may still join."""
+
+
+def _check_form(challenge: Challenge, _form: list, _phase: Phase) -> None:
+    """The form is what registrants answered: it stays as it was once anyone registered."""
+    if db.session.scalar(select(exists().where(Participation.challenge_id == challenge.id))):
+        raise Conflict(_("The registration form cannot change once someone has registered."))
+
+
 CHECKS = {
+    "registration": _check_registration,
+    "registration_closes_at": _check_registration_deadline,
+    "registration_form": _check_form,
     "closes_at": _check_deadline,
     "max_submissions_per_participant": _check_limit,
     "prizes": _check_prizes,

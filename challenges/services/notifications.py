@@ -15,7 +15,7 @@ from sqlalchemy.orm.util import identity_key
 
 from challenges import clock, i18n, pagination
 from challenges.extensions import db
-from challenges.models import Challenge, EmailStatus, Notification, Participation, User
+from challenges.models import Challenge, EmailStatus, Notification, Participation, RegistrationStatus, User
 from challenges.services import outbox, policy
 from challenges.telemetry.counters import EMAILS, count_on_commit
 
@@ -31,6 +31,8 @@ SUBJECTS = {
     "team.invited": _l("You are invited to a team"),
     "team.split_changed": _l("Your team's prize split changed"),
     "organisation.invitation_accepted": _l("Someone joined your organisation"),
+    "registration.approved": _l("Your registration was approved"),
+    "registration.refused": _l("Your registration was refused"),
 }
 INSERT_NOTIFICATION = insert(Notification.__table__)  # built once: most changes notify someone
 log = logging.getLogger(__name__)
@@ -53,9 +55,11 @@ def _loaded_user(user_id: int) -> User | None:
 
 
 def to_participants(kind: str, challenge: Challenge, data: dict, extra: dict | None = None) -> None:
-    """Notify everyone who joined the challenge."""
+    """Notify everyone who joined the challenge, by submitting or by registering (pending ones too), but those
+    the organisation refused."""
     emails = db.session.execute(select(User.id, User.email_notifications).join(
-        Participation, Participation.user_id == User.id).where(Participation.challenge_id == challenge.id)).all()
+        Participation, Participation.user_id == User.id).where(
+        Participation.challenge_id == challenge.id, Participation.status != RegistrationStatus.REFUSED)).all()
     _add(kind, data, emails, extra or {})
 
 

@@ -14,10 +14,12 @@ from challenges.errors import Conflict, UnsupportedMediaType
 from challenges.extensions import db
 from challenges.models import (
     Attachment, Award, AwardStatus, Challenge, Evaluation, Moderation, ObjectType, Participation,
-    Phase, Revision, Status, Submission, SubmissionStatus, Team, TeamMember, User,
+    Phase, RegistrationMode, Revision, Status, Submission, SubmissionStatus, Team, TeamMember, User,
 )
 from challenges.models.scoring import EvaluationFault
-from challenges.services import audit, challenges, events, moderation, notifications, policy, standings
+from challenges.services import (
+    audit, challenges, events, moderation, notifications, policy, registrations, standings,
+)
 from challenges.telemetry.counters import SUBMISSIONS_RECEIVED, count_on_commit
 
 ENTRY_CHECKED = "entry_checked"  # session.info: (challenge id, user id) found no member under the challenge's lock
@@ -123,11 +125,14 @@ def require_open(challenge: Challenge, at: datetime) -> None:
 def join_locked(actor: User, challenge: Challenge) -> Participation:
     """Record the acceptance of the current terms and lock the participant's row, in one statement, once the
     actor is known, under the challenge's lock, to be no member of the organisation (found by submittable in
-    this transaction, or here)."""
+    this transaction, or here), and, unless registration is plainly open, to be an approved registrant."""
     if (challenge.id, actor.id) not in db.session.info.get(ENTRY_CHECKED, ()):
         _refuse_members_locked(actor, challenge)
+    at = clock.now()
+    if challenge.registration is not RegistrationMode.OPEN or challenge.registration_closes_at is not None:
+        registrations.require_admitted(actor, challenge, at)  # the one registration check: skipped when plainly open
     values = {"challenge_id": challenge.id, "user_id": actor.id, "terms_version": challenge.terms_version,
-              "accepted_at": clock.now()}
+              "accepted_at": at}
     return db.session.scalar(_joining(db.session.get_bind().dialect.name), values,
                              execution_options={"populate_existing": True})
 
