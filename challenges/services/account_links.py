@@ -87,22 +87,28 @@ def send(link: Link | None) -> None:
 
 def email_link(token_id: int, sealed: str, locale: str, attempt: int = 1) -> None:
     """Email a link while it still works; a failed attempt is retried like a notification's email."""
+    token = db.session.get(AccountToken, token_id)
+    if token is None or token.used_at is not None or token.expires_at <= clock.now():
+        return
+    deliver_while_live(compose(token, unseal(sealed), locale), token.expires_at, attempt, email_link,
+                       token_id, sealed, locale)
+
+
+def deliver_while_live(message: EmailMessage, expires_at, attempt: int, job, *args) -> None:
+    """Send an email carrying a link; when it fails, queue job(*args, attempt + 1) for a retry, with a
+    notification's backoff, while the link still lives."""
     from challenges.services import notifications
 
     now = clock.now()
-    token = db.session.get(AccountToken, token_id)
-    if token is None or token.used_at is not None or token.expires_at <= now:
-        return
-    message = compose(token, unseal(sealed), locale)
     db.session.commit()  # no transaction stays open while the mail server answers
     error = notifications.deliver(message)
     if error is None:
         return
     retry = outbox.retry_at(attempt, current_app.config["EMAIL_MAX_ATTEMPTS"], now)
-    if retry is None or retry >= token.expires_at:
-        log.warning("giving up on the email of link %s: %s", token_id, error)
+    if retry is None or retry >= expires_at:
+        log.warning("giving up on the email of %s %s: %s", job.__qualname__, args[0], error)
         return
-    jobs.enqueue_in((retry - now).total_seconds(), email_link, token_id, sealed, locale, attempt + 1)
+    jobs.enqueue_in((retry - now).total_seconds(), job, *args, attempt + 1)
 
 
 def compose(token: AccountToken, raw: str, locale: str) -> EmailMessage:

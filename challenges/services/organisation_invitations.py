@@ -20,7 +20,7 @@ from challenges.models import (
     Invitation, InvitationStatus, Membership, Moderation, Organisation, OrganisationInvitation,
     OrganisationInvitationStatus, Role, User,
 )
-from challenges.services import account_links, audit, notifications, organisations, outbox, policy
+from challenges.services import account_links, audit, notifications, organisations, policy
 from challenges.services.secrets import seal, unseal
 
 PENDING = OrganisationInvitationStatus.PENDING
@@ -215,20 +215,11 @@ def _loaded(rows) -> list[MyInvitation]:
 
 def email_invitation(invitation_id: int, sealed: str, locale: str, attempt: int = 1) -> None:
     """Email an invitation's link while it is live; a failed attempt is retried like a notification's email."""
-    now = clock.now()
     invitation = db.session.get(OrganisationInvitation, invitation_id)
-    if invitation is None or invitation.status is not PENDING or invitation.expires_at <= now:
+    if invitation is None or invitation.status is not PENDING or invitation.expires_at <= clock.now():
         return
-    message = compose(invitation, unseal(sealed), locale)
-    db.session.commit()  # no transaction stays open while the mail server answers
-    error = notifications.deliver(message)
-    if error is None:
-        return
-    retry = outbox.retry_at(attempt, current_app.config["EMAIL_MAX_ATTEMPTS"], now)
-    if retry is None or retry >= invitation.expires_at:
-        log.warning("giving up on the email of organisation invitation %s: %s", invitation_id, error)
-        return
-    jobs.enqueue_in((retry - now).total_seconds(), email_invitation, invitation_id, sealed, locale, attempt + 1)
+    account_links.deliver_while_live(compose(invitation, unseal(sealed), locale), invitation.expires_at, attempt,
+                                     email_invitation, invitation_id, sealed, locale)
 
 
 def _shown_name(organisation: Organisation) -> str:
